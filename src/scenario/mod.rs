@@ -1,0 +1,5 @@
+//! Scenario files (`scenarios/*.toml`): the model and its parser.
+
+mod model;
+
+pub use model::*;

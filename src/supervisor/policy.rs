@@ -1,0 +1,198 @@
+//! Every knob of the reference's "Configuración Ajustable" section, plus the
+//! behaviour switches that tell the three presets apart.
+//!
+//! Presets are data files under `presets/` (compiled in); a scenario may
+//! override any knob by name.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How a supervisor behaves. All durations read like `30s` or `2m` in TOML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Preset name, for reports.
+    pub name: String,
+    /// Auto-reconnector period (reference: `setInterval(..., 30000)`).
+    #[serde(with = "humantime_serde")]
+    pub check_interval: Duration,
+    /// Minimum time after a user's last disconnect before the auto-reconnector
+    /// reconnects it (reference: `timeSinceDisconnect < 60000`). Zero: none.
+    #[serde(with = "humantime_serde")]
+    pub cooldown: Duration,
+    /// Backoff attempts per episode before giving up (reference: 5).
+    pub max_attempts: u32,
+    /// First backoff delay; doubled per attempt (reference: 2 s).
+    #[serde(with = "humantime_serde")]
+    pub backoff_base: Duration,
+    /// Largest backoff delay (reference: 60 s).
+    #[serde(with = "humantime_serde")]
+    pub backoff_cap: Duration,
+    /// Random extra delay added to each backoff, up to this much, drawn from
+    /// the run's seeded RNG. Zero keeps the schedule exact.
+    #[serde(with = "humantime_serde")]
+    pub backoff_jitter: Duration,
+    /// Keep-alive ping period (reference: 30 s).
+    #[serde(with = "humantime_serde")]
+    pub keepalive_interval: Duration,
+    /// A link is dead when nothing was received for `keepalive_interval` plus
+    /// this much; the session then closes with 408.
+    #[serde(with = "humantime_serde")]
+    pub dead_link_grace: Duration,
+    /// How long a dial plus WebSocket handshake may take before it counts as
+    /// a failed attempt (408).
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Close codes after which the session does not back off.
+    pub stop_codes: Vec<u16>,
+    /// `GET /status` starts a connection when the user is not connected
+    /// (the original loop's third root cause).
+    pub status_starts_connection: bool,
+    /// The auto-reconnector only reconnects users that are `DISCONNECTED`
+    /// and not connected; when false it reconnects everyone it walks.
+    pub auto_checks_state: bool,
+    /// A 440 ends the session and deletes it from memory, taking its
+    /// last-disconnect time with it (the `seed-fix` fault).
+    pub conflict_deletes_session: bool,
+    /// `connect` does nothing for a user whose session is connecting or
+    /// waiting for a QR scan (a connected session is always left alone); when
+    /// false a busy session gets a second socket beside it.
+    pub connect_skips_busy: bool,
+    /// An episode's attempt count resets only once a connection has stayed
+    /// up this long; zero resets it as soon as a connection opens.
+    #[serde(with = "humantime_serde")]
+    pub episode_min_uptime: Duration,
+    /// Users that were logged out (401) are not reconnected automatically.
+    pub skip_logged_out: bool,
+    /// Own each user through a lease row in the store before connecting it.
+    pub lease: bool,
+    /// How long a lease lasts unless renewed (renewed with every keep-alive).
+    #[serde(with = "humantime_serde")]
+    pub lease_ttl: Duration,
+}
+
+/// Names of the shipped presets.
+pub const PRESET_NAMES: [&str; 3] = ["legacy", "seed-fix", "stable"];
+
+/// A preset's TOML text, compiled into the binary.
+pub fn preset_source(name: &str) -> Option<&'static str> {
+    match name {
+        "legacy" => Some(include_str!("../../presets/legacy.toml")),
+        "seed-fix" => Some(include_str!("../../presets/seed-fix.toml")),
+        "stable" => Some(include_str!("../../presets/stable.toml")),
+        _ => None,
+    }
+}
+
+/// Why a preset or an override could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("unknown preset `{0}` (known: legacy, seed-fix, stable)")]
+    UnknownPreset(String),
+    #[error("{file}:{line}: {message}")]
+    Invalid { file: String, line: usize, message: String },
+}
+
+impl Policy {
+    /// Loads a shipped preset.
+    pub fn preset(name: &str) -> Result<Policy, PolicyError> {
+        let source = preset_source(name).ok_or_else(|| PolicyError::UnknownPreset(name.into()))?;
+        Policy::from_toml(&format!("presets/{name}.toml"), source)
+    }
+
+    /// Parses a policy file; an unknown knob or a bad value is refused with
+    /// its file, line and knob.
+    pub fn from_toml(file: &str, source: &str) -> Result<Policy, PolicyError> {
+        toml::from_str(source).map_err(|e| PolicyError::Invalid {
+            file: file.to_string(),
+            line: e.span().map_or(0, |s| line_of(source, s.start)),
+            message: e.message().to_string(),
+        })
+    }
+
+    /// This policy with `overrides` (knob name → TOML value) applied.
+    pub fn with_overrides(&self, overrides: &toml::Table) -> Result<Policy, toml::de::Error> {
+        let mut table = toml::Table::try_from(self).map_err(|e| {
+            <toml::de::Error as serde::de::Error>::custom(e.to_string())
+        })?;
+        for (k, v) in overrides {
+            table.insert(k.clone(), v.clone());
+        }
+        table.try_into()
+    }
+
+    /// Delay before backoff attempt `attempt` (1-based), without jitter:
+    /// `min(base·2^(attempt−1), cap)`.
+    pub fn backoff_delay(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        self.backoff_base.saturating_mul(factor).min(self.backoff_cap)
+    }
+
+    pub fn is_stop_code(&self, code: u16) -> bool {
+        self.stop_codes.contains(&code)
+    }
+
+    /// The dead-link timeout: nothing received for this long closes with 408.
+    pub fn dead_link_after(&self) -> Duration {
+        self.keepalive_interval + self.dead_link_grace
+    }
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(source: &str, offset: usize) -> usize {
+    source[..offset.min(source.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_preset_loads() {
+        for name in PRESET_NAMES {
+            let p = Policy::preset(name).unwrap();
+            assert_eq!(p.name, name);
+        }
+    }
+
+    #[test]
+    fn stable_backoff_doubles_from_two_seconds_to_a_sixty_second_cap() {
+        let p = Policy::preset("stable").unwrap();
+        let delays: Vec<u64> = (1..=7).map(|n| p.backoff_delay(n).as_secs()).collect();
+        assert_eq!(delays, [2, 4, 8, 16, 32, 60, 60]);
+    }
+
+    #[test]
+    fn an_unknown_knob_is_refused_with_its_line_and_name() {
+        let src = Policy::preset_text("stable").replace("max_attempts = 5", "max_atempts = 5");
+        let err = Policy::from_toml("x.toml", &src).unwrap_err().to_string();
+        assert!(err.contains("max_atempts"), "{err}");
+        let line = src.lines().position(|l| l.starts_with("max_atempts")).unwrap() + 1;
+        assert!(err.starts_with(&format!("x.toml:{line}:")), "{err}");
+    }
+
+    #[test]
+    fn a_bad_duration_is_refused_with_its_line() {
+        let src = Policy::preset_text("stable").replace("cooldown = \"60s\"", "cooldown = \"-5s\"");
+        let err = Policy::from_toml("x.toml", &src).unwrap_err().to_string();
+        let line = src.lines().position(|l| l.starts_with("cooldown")).unwrap() + 1;
+        assert!(err.starts_with(&format!("x.toml:{line}:")), "{err}");
+    }
+
+    #[test]
+    fn an_override_replaces_one_knob() {
+        let p = Policy::preset("stable").unwrap();
+        let mut t = toml::Table::new();
+        t.insert("cooldown".into(), toml::Value::String("90s".into()));
+        let q = p.with_overrides(&t).unwrap();
+        assert_eq!(q.cooldown, Duration::from_secs(90));
+        assert_eq!(q.max_attempts, p.max_attempts);
+    }
+
+    impl Policy {
+        fn preset_text(name: &str) -> String {
+            preset_source(name).unwrap().to_string()
+        }
+    }
+}
