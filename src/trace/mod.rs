@@ -14,4 +14,4 @@ pub use csv_io::{read_trace, write_trace, TraceReadError};
 pub use event::{
     AttemptCause, CloseAction, ConnectionState, EventKind, FaultKind, TraceEvent, UserId,
 };
-pub use recorder::{Clock, Recorder};
+pub use recorder::{Clock, Recorder, TokioClock};

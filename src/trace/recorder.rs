@@ -71,3 +71,22 @@ impl Recorder {
 fn truncate_to_ms(d: Duration) -> Duration {
     Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
+
+/// Virtual time as this runtime's tokio clock reads it, since the clock was
+/// made. For engines that run everything on one runtime (tests, paused time).
+pub struct TokioClock {
+    origin: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// A clock reading zero now.
+    pub fn start() -> Self {
+        TokioClock { origin: tokio::time::Instant::now() }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+}
