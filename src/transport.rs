@@ -33,7 +33,8 @@ pub trait Dialer: Send + Sync {
 /// Raw stream opener that a [`TracedDialer`] wraps: returns the stream and its
 /// local address as the far side sees it.
 pub trait Connect: Send + Sync {
-    fn connect(&self) -> Pin<Box<dyn Future<Output = io::Result<(BoxStream, String)>> + Send + '_>>;
+    fn connect(&self)
+        -> Pin<Box<dyn Future<Output = io::Result<(BoxStream, String)>> + Send + '_>>;
 }
 
 /// The harness's client-side ground truth: records every stream the
@@ -48,7 +49,12 @@ pub struct TracedDialer<C> {
 impl<C: Connect> TracedDialer<C> {
     /// `next_conn` is shared by every instance so ids are unique in a run.
     pub fn new(connect: C, host: &str, recorder: Recorder, next_conn: Arc<AtomicU64>) -> Self {
-        TracedDialer { connect, host: host.to_string(), recorder, next_conn }
+        TracedDialer {
+            connect,
+            host: host.to_string(),
+            recorder,
+            next_conn,
+        }
     }
 }
 
@@ -70,13 +76,18 @@ impl<C: Connect> Dialer for TracedDialer<C> {
                         host: self.host.clone(),
                         recorder: self.recorder.clone(),
                     };
-                    Ok(Dialed { conn, stream: Box::new(traced) })
+                    Ok(Dialed {
+                        conn,
+                        stream: Box::new(traced),
+                    })
                 }
                 Err(e) => {
                     self.recorder.record(
                         &self.host,
                         Some(user),
-                        EventKind::DialFailed { error: e.kind().to_string() },
+                        EventKind::DialFailed {
+                            error: e.kind().to_string(),
+                        },
                     );
                     Err(e)
                 }
@@ -115,7 +126,11 @@ impl AsyncRead for TracedStream {
 }
 
 impl AsyncWrite for TracedStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 

@@ -21,8 +21,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
-    Hello { user: String, credentials: Option<String> },
-    Ping { id: u64 },
+    Hello {
+        user: String,
+        credentials: Option<String>,
+    },
+    Ping {
+        id: u64,
+    },
 }
 
 /// Frames the endpoint sends.

@@ -105,43 +105,92 @@ pub struct Repeat {
 pub enum Action {
     /// `close`: the endpoint closes the user's socket with `code`
     /// (440: another device took over).
-    Close { user: String, code: u16 },
+    Close {
+        user: String,
+        code: u16,
+    },
     /// `refuse`: the endpoint refuses the user's next `count` connects with `code`.
-    Refuse { user: String, count: u32, code: u16 },
+    Refuse {
+        user: String,
+        count: u32,
+        code: u16,
+    },
     /// `unavailable`: every connect and open socket gets 503 for `duration`.
-    Unavailable { duration: Duration },
+    Unavailable {
+        duration: Duration,
+    },
     /// `logout`: the user's device is unlinked: 401 now and on every connect.
-    Logout { user: String },
+    Logout {
+        user: String,
+    },
     /// `pair`: the user scans the QR; the endpoint then closes with 515.
-    Pair { user: String },
+    Pair {
+        user: String,
+    },
     /// `ping_silence`: the endpoint stops answering pings (and sends nothing)
     /// for `duration`.
-    PingSilence { duration: Duration },
+    PingSilence {
+        duration: Duration,
+    },
     /// `slow_handshake`: the endpoint delays each hello answer by `delay`
     /// for `duration`.
-    SlowHandshake { delay: Duration, duration: Duration },
+    SlowHandshake {
+        delay: Duration,
+        duration: Duration,
+    },
     /// `partition`: the link is cut for `duration`, then repaired.
-    Partition { link: Link, duration: Duration },
+    Partition {
+        link: Link,
+        duration: Duration,
+    },
     /// `flap`: for `duration`, the link goes down for `down` and up for `up`
     /// in turn, each period stretched by up to `jitter` (seeded).
-    Flap { link: Link, duration: Duration, down: Duration, up: Duration, jitter: Duration },
+    Flap {
+        link: Link,
+        duration: Duration,
+        down: Duration,
+        up: Duration,
+        jitter: Duration,
+    },
     /// `latency`: the link's latency is `min..max` for `duration`.
-    Latency { link: Link, min: Duration, max: Duration, duration: Duration },
+    Latency {
+        link: Link,
+        min: Duration,
+        max: Duration,
+        duration: Duration,
+    },
     /// `loss`: each message on the link is dropped with `rate` (0–1) for
     /// `duration`; TCP has no retransmission, so a loss stalls the stream.
-    Loss { link: Link, rate: f64, duration: Duration },
+    Loss {
+        link: Link,
+        rate: f64,
+        duration: Duration,
+    },
     /// `crash`: app instance `instance` (1-based) crashes; it restarts after
     /// `restart_after` unless that is absent.
-    Crash { instance: u32, restart_after: Option<Duration> },
+    Crash {
+        instance: u32,
+        restart_after: Option<Duration>,
+    },
     /// `start_instance`: one more app instance starts.
     StartInstance,
     /// `open_tabs` / `close_tabs`: dashboard tabs open or close.
-    OpenTabs { count: u32 },
-    CloseTabs { count: u32 },
+    OpenTabs {
+        count: u32,
+    },
+    CloseTabs {
+        count: u32,
+    },
     /// `connect` / `disconnect`: the dashboard's buttons, pressed on
     /// instance `instance` (default 1).
-    Connect { user: String, instance: u32 },
-    Disconnect { user: String, instance: u32 },
+    Connect {
+        user: String,
+        instance: u32,
+    },
+    Disconnect {
+        user: String,
+        instance: u32,
+    },
 }
 
 impl Action {

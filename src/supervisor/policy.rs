@@ -91,7 +91,11 @@ pub enum PolicyError {
     #[error("unknown preset `{0}` (known: legacy, seed-fix, stable)")]
     UnknownPreset(String),
     #[error("{file}:{line}: {message}")]
-    Invalid { file: String, line: usize, message: String },
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
 }
 
 impl Policy {
@@ -113,9 +117,8 @@ impl Policy {
 
     /// This policy with `overrides` (knob name → TOML value) applied.
     pub fn with_overrides(&self, overrides: &toml::Table) -> Result<Policy, toml::de::Error> {
-        let mut table = toml::Table::try_from(self).map_err(|e| {
-            <toml::de::Error as serde::de::Error>::custom(e.to_string())
-        })?;
+        let mut table = toml::Table::try_from(self)
+            .map_err(|e| <toml::de::Error as serde::de::Error>::custom(e.to_string()))?;
         for (k, v) in overrides {
             table.insert(k.clone(), v.clone());
         }
@@ -126,7 +129,9 @@ impl Policy {
     /// `min(base·2^(attempt−1), cap)`.
     pub fn backoff_delay(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.backoff_base.saturating_mul(factor).min(self.backoff_cap)
+        self.backoff_base
+            .saturating_mul(factor)
+            .min(self.backoff_cap)
     }
 
     pub fn is_stop_code(&self, code: u16) -> bool {
@@ -168,7 +173,11 @@ mod tests {
         let src = Policy::preset_text("stable").replace("max_attempts = 5", "max_atempts = 5");
         let err = Policy::from_toml("x.toml", &src).unwrap_err().to_string();
         assert!(err.contains("max_atempts"), "{err}");
-        let line = src.lines().position(|l| l.starts_with("max_atempts")).unwrap() + 1;
+        let line = src
+            .lines()
+            .position(|l| l.starts_with("max_atempts"))
+            .unwrap()
+            + 1;
         assert!(err.starts_with(&format!("x.toml:{line}:")), "{err}");
     }
 

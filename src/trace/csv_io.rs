@@ -9,7 +9,11 @@ pub enum TraceReadError {
     #[error("trace line {line}: {source}")]
     Csv { line: u64, source: csv::Error },
     #[error("trace line {line}: bad {field}: {message}")]
-    Field { line: u64, field: &'static str, message: String },
+    Field {
+        line: u64,
+        field: &'static str,
+        message: String,
+    },
 }
 
 /// Writes the trace as CSV: `time_ms,host,user,kind,details`.
@@ -40,12 +44,20 @@ pub fn read_trace<R: Read>(input: R) -> Result<Vec<TraceEvent>, TraceReadError> 
         })?;
         let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| record.get(i).unwrap_or_default();
-        let at_ms: u64 = field(0).parse().map_err(|e: std::num::ParseIntError| {
-            TraceReadError::Field { line, field: "time_ms", message: e.to_string() }
-        })?;
-        let kind = EventKind::from_columns(field(3), field(4)).map_err(|e| {
-            TraceReadError::Field { line, field: "details", message: e.to_string() }
-        })?;
+        let at_ms: u64 =
+            field(0)
+                .parse()
+                .map_err(|e: std::num::ParseIntError| TraceReadError::Field {
+                    line,
+                    field: "time_ms",
+                    message: e.to_string(),
+                })?;
+        let kind =
+            EventKind::from_columns(field(3), field(4)).map_err(|e| TraceReadError::Field {
+                line,
+                field: "details",
+                message: e.to_string(),
+            })?;
         let user = field(2);
         events.push(TraceEvent {
             at: Duration::from_millis(at_ms),
@@ -69,7 +81,11 @@ mod tests {
                 at: Duration::from_millis(1500),
                 host: "app-1".into(),
                 user: Some("alice".into()),
-                kind: EventKind::AttemptStarted { session: 1, cause: AttemptCause::Backoff, attempt: 2 },
+                kind: EventKind::AttemptStarted {
+                    session: 1,
+                    cause: AttemptCause::Backoff,
+                    attempt: 2,
+                },
             },
             TraceEvent {
                 at: Duration::from_millis(2000),
@@ -82,7 +98,12 @@ mod tests {
                     reason: "open, \"quoted\"".into(),
                 },
             },
-            TraceEvent { at: Duration::ZERO, host: "sim".into(), user: None, kind: EventKind::RunEnded {} },
+            TraceEvent {
+                at: Duration::ZERO,
+                host: "sim".into(),
+                user: None,
+                kind: EventKind::RunEnded {},
+            },
         ];
         let mut buf = Vec::new();
         write_trace(&mut buf, &events).unwrap();

@@ -162,51 +162,130 @@ impl FaultKind {
 pub enum EventKind {
     // ---- ground truth, client side (transport wrapper on app hosts) ----
     /// The supervisor's dialer returned an open stream to the endpoint.
-    SocketOpened { conn: u64, local: String },
+    SocketOpened {
+        conn: u64,
+        local: String,
+    },
     /// The supervisor dropped that stream: from here on it holds it no more.
-    SocketClosed { conn: u64 },
+    SocketClosed {
+        conn: u64,
+    },
     /// A dial failed or timed out.
-    DialFailed { error: String },
+    DialFailed {
+        error: String,
+    },
 
     // ---- ground truth, endpoint side (host `wa`) ----
-    EndpointAccepted { sock: u64, peer: String },
-    EndpointAuthenticated { sock: u64, paired: bool },
-    EndpointQr { sock: u64, index: u32, ttl_ms: u64 },
+    EndpointAccepted {
+        sock: u64,
+        peer: String,
+    },
+    EndpointAuthenticated {
+        sock: u64,
+        paired: bool,
+    },
+    EndpointQr {
+        sock: u64,
+        index: u32,
+        ttl_ms: u64,
+    },
     /// A newer socket of the same user authenticated: the older one gets 440.
     /// `by_fault` is true when a scripted "other device" took over.
-    EndpointReplaced { old_sock: u64, new_sock: Option<u64>, by_fault: bool },
+    EndpointReplaced {
+        old_sock: u64,
+        new_sock: Option<u64>,
+        by_fault: bool,
+    },
     /// The endpoint closed a socket, with the stream_error code it sent
     /// (none when the peer went away first).
-    EndpointClosed { sock: u64, code: Option<u16>, reason: String },
-    EndpointPingAnswered { sock: u64 },
+    EndpointClosed {
+        sock: u64,
+        code: Option<u16>,
+        reason: String,
+    },
+    EndpointPingAnswered {
+        sock: u64,
+    },
 
     // ---- the supervisor's own account (app hosts) ----
-    AttemptStarted { session: u64, cause: AttemptCause, attempt: u32 },
-    StateChanged { session: u64, from: ConnectionState, to: ConnectionState, reason: String },
+    AttemptStarted {
+        session: u64,
+        cause: AttemptCause,
+        attempt: u32,
+    },
+    StateChanged {
+        session: u64,
+        from: ConnectionState,
+        to: ConnectionState,
+        reason: String,
+    },
     /// A socket of the session closed with `code`, and what the policy does.
-    CloseHandled { session: u64, conn: u64, code: u16, action: CloseAction, delay_ms: Option<u64> },
-    KeepAliveSent { session: u64, conn: u64 },
-    SessionEnded { session: u64, reason: String },
-    LeaseAcquired { token: u64 },
-    LeaseDenied { owner: String },
-    LeaseLost { token: u64 },
-    StoreWritten { status: ConnectionState, reason: String },
-    StatusServed { state: ConnectionState },
+    CloseHandled {
+        session: u64,
+        conn: u64,
+        code: u16,
+        action: CloseAction,
+        delay_ms: Option<u64>,
+    },
+    KeepAliveSent {
+        session: u64,
+        conn: u64,
+    },
+    SessionEnded {
+        session: u64,
+        reason: String,
+    },
+    LeaseAcquired {
+        token: u64,
+    },
+    LeaseDenied {
+        owner: String,
+    },
+    LeaseLost {
+        token: u64,
+    },
+    StoreWritten {
+        status: ConnectionState,
+        reason: String,
+    },
+    StatusServed {
+        state: ConnectionState,
+    },
 
     // ---- browser ----
-    StatusPolled { tab: u32, http_status: u16, state: Option<ConnectionState> },
+    StatusPolled {
+        tab: u32,
+        http_status: u16,
+        state: Option<ConnectionState>,
+    },
 
     // ---- simulator ----
-    FaultStarted { fault: FaultKind, target: String },
-    FaultEnded { fault: FaultKind, target: String },
-    InstanceStarted { instance: String },
-    InstanceCrashed { instance: String },
-    TabOpened { tab: u32 },
-    TabClosed { tab: u32 },
+    FaultStarted {
+        fault: FaultKind,
+        target: String,
+    },
+    FaultEnded {
+        fault: FaultKind,
+        target: String,
+    },
+    InstanceStarted {
+        instance: String,
+    },
+    InstanceCrashed {
+        instance: String,
+    },
+    TabOpened {
+        tab: u32,
+    },
+    TabClosed {
+        tab: u32,
+    },
     UserPaired {},
     ManualConnect {},
     ManualDisconnect {},
-    Note { text: String },
+    Note {
+        text: String,
+    },
     RunEnded {},
 }
 

@@ -9,6 +9,7 @@
 mod csv_io;
 mod event;
 mod recorder;
+pub mod truth;
 
 pub use csv_io::{read_trace, write_trace, TraceReadError};
 pub use event::{

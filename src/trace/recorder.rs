@@ -81,7 +81,9 @@ pub struct TokioClock {
 impl TokioClock {
     /// A clock reading zero now.
     pub fn start() -> Self {
-        TokioClock { origin: tokio::time::Instant::now() }
+        TokioClock {
+            origin: tokio::time::Instant::now(),
+        }
     }
 }
 
