@@ -14,6 +14,9 @@
 //!
 //! A socket must say hello first. After a `stream_error` the endpoint closes
 //! the socket; the code is the Baileys close code the supervisor acts on.
+//! A socket that sends no hello within 20 s of the accept, whose first frame
+//! is not a hello, or that sends anything that is not one of these frames is
+//! closed without a `stream_error`.
 
 use serde::{Deserialize, Serialize};
 
