@@ -10,9 +10,11 @@
 pub mod endpoint;
 pub mod invariants;
 pub mod report;
+// pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod supervisor;
 pub mod trace;
 pub mod transport;
 pub mod util;
+pub mod verdict;

@@ -18,6 +18,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> ByteStream for T {}
 
 pub type BoxStream = Box<dyn ByteStream>;
 pub type DialFuture<'a> = Pin<Box<dyn Future<Output = io::Result<Dialed>> + Send + 'a>>;
+/// A raw connect in flight: the stream and its local address.
+pub type ConnectFuture<'a> =
+    Pin<Box<dyn Future<Output = io::Result<(BoxStream, String)>> + Send + 'a>>;
 
 /// An open stream and the id the transport gave it.
 pub struct Dialed {
@@ -33,8 +36,7 @@ pub trait Dialer: Send + Sync {
 /// Raw stream opener that a [`TracedDialer`] wraps: returns the stream and its
 /// local address as the far side sees it.
 pub trait Connect: Send + Sync {
-    fn connect(&self)
-        -> Pin<Box<dyn Future<Output = io::Result<(BoxStream, String)>> + Send + '_>>;
+    fn connect(&self) -> ConnectFuture<'_>;
 }
 
 /// The harness's client-side ground truth: records every stream the

@@ -1,1 +1,23 @@
-//! The simulated world on turmoil.
+//! The simulated world on turmoil: the endpoint, the supervisor instances
+//! and the browser as hosts on a simulated network, virtual time, seeded
+//! randomness, and the scenario's faults fired at their times.
+
+mod browser;
+mod clock;
+mod memory;
+mod net;
+mod world;
+
+pub use clock::TurmoilClock;
+pub use memory::MemoryConnect;
+pub use net::{TurmoilConnect, TurmoilListener, API_PORT, ENDPOINT_ADDR};
+pub use world::{run, RunOutput};
+
+/// Why a simulation could not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("simulation: {0}")]
+    Turmoil(String),
+    #[error(transparent)]
+    Store(#[from] crate::supervisor::store::StoreError),
+}

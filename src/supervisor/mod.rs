@@ -1,5 +1,21 @@
-//! The system under test: a port of the reference's connection supervisor.
+//! The system under test: a port, in async Rust that could run in
+//! production, of the connection supervisor that the reference fixes. It
+//! reaches the network only through the [`Dialer`](crate::transport::Dialer)
+//! and listener it is handed, reads time only through `tokio::time` and the
+//! shared clock, and draws jitter only from its seed.
 
+pub mod close_code;
+mod connection;
+pub mod events;
+mod manager;
 pub mod policy;
+mod reconnector;
+mod session;
+pub mod status_api;
+pub mod store;
 
+pub use close_code::CloseCode;
+pub use events::Events;
+pub use manager::{ConnectOutcome, StatusView, Supervisor, SupervisorConfig};
 pub use policy::Policy;
+pub use store::Store;

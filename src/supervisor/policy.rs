@@ -65,6 +65,14 @@ pub struct Policy {
     pub episode_min_uptime: Duration,
     /// Users that were logged out (401) are not reconnected automatically.
     pub skip_logged_out: bool,
+    /// Users without credentials are connected only by a person (the connect
+    /// button), and a QR session that runs out of refs is not retried.
+    pub unpaired_needs_person: bool,
+    /// A socket that was already replaced still runs its close handler
+    /// against the user's current session: it marks it DISCONNECTED and
+    /// schedules a retry, which replaces the live socket in turn. This is the
+    /// 440 ping-pong of the original loop.
+    pub stale_close_acts: bool,
     /// Own each user through a lease row in the store before connecting it.
     pub lease: bool,
     /// How long a lease lasts unless renewed (renewed with every keep-alive).

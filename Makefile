@@ -1,0 +1,24 @@
+# loopguard: `make run` replays every shipped scenario and writes reports/;
+# `make test` runs every test. Both build what they need first.
+
+CARGO ?= cargo
+BIN := target/release/loopguard
+
+.PHONY: run test lint bench build
+
+build:
+	$(CARGO) build --release --locked
+
+run: build
+	@status=0; $(BIN) check scenarios --out reports || status=$$?; \
+	echo "stability report: $(CURDIR)/reports/index.html"; exit $$status
+
+test:
+	$(CARGO) test --release --locked
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --all-targets --locked -- -D warnings
+
+bench: build
+	$(CARGO) bench --locked --bench simulation

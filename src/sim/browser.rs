@@ -1,0 +1,189 @@
+//! The `browser` host: every dashboard tab is a task here, polling the
+//! status API over HTTP; the dashboard's buttons are POSTs from here too.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::Bytes;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::net::API_PORT;
+use crate::supervisor::status_api::StatusBody;
+use crate::trace::{EventKind, Recorder};
+
+const HOST: &str = "browser";
+/// A request that takes longer than this counts as failed (status 0).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the driver asks the browser to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserCommand {
+    OpenTabs(u32),
+    CloseTabs(u32),
+    /// Press connect (`true`) or disconnect on instance `instance`'s dashboard.
+    Press {
+        instance: u32,
+        user: String,
+        connect: bool,
+    },
+}
+
+/// Everything a tab needs; shared by all tabs.
+#[derive(Clone)]
+pub struct TabConfig {
+    pub user: String,
+    pub poll_interval: Duration,
+    pub jitter: Duration,
+    pub seed: u64,
+    /// App instances started so far; tabs spread their polls over them.
+    pub instances: Arc<AtomicU32>,
+    pub recorder: Recorder,
+}
+
+/// The browser host's software: obeys commands until the run ends.
+pub async fn run(
+    config: TabConfig,
+    commands: Arc<Mutex<Option<mpsc::UnboundedReceiver<BrowserCommand>>>>,
+) {
+    let Some(mut rx) = commands
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    else {
+        return;
+    };
+    let mut tabs: Vec<(u32, AbortHandle)> = Vec::new();
+    let mut next_tab = 0u32;
+    while let Some(cmd) = rx.recv().await {
+        match cmd {
+            BrowserCommand::OpenTabs(n) => {
+                for _ in 0..n {
+                    next_tab += 1;
+                    config.recorder.record(
+                        HOST,
+                        Some(&config.user),
+                        EventKind::TabOpened { tab: next_tab },
+                    );
+                    tabs.push((
+                        next_tab,
+                        tokio::spawn(tab(config.clone(), next_tab)).abort_handle(),
+                    ));
+                }
+            }
+            BrowserCommand::CloseTabs(n) => {
+                for _ in 0..n {
+                    if let Some((id, task)) = tabs.pop() {
+                        task.abort();
+                        config.recorder.record(
+                            HOST,
+                            Some(&config.user),
+                            EventKind::TabClosed { tab: id },
+                        );
+                    }
+                }
+            }
+            BrowserCommand::Press {
+                instance,
+                user,
+                connect,
+            } => {
+                let path = if connect {
+                    "/api/whatsapp/connect"
+                } else {
+                    "/api/whatsapp/disconnect"
+                };
+                let body = serde_json::json!({ "user": user }).to_string();
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(REQUEST_TIMEOUT, post(instance, path, body)).await;
+                });
+            }
+        }
+    }
+}
+
+/// One tab: polls the status of its user forever.
+async fn tab(config: TabConfig, id: u32) {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ (u64::from(id) << 32) ^ 0x7ab5);
+    let jitter_ms = u64::try_from(config.jitter.as_millis()).unwrap_or(0);
+    let mut polls = 0u32;
+    loop {
+        let extra = if jitter_ms > 0 {
+            rng.random_range(0..=jitter_ms)
+        } else {
+            0
+        };
+        tokio::time::sleep(config.poll_interval + Duration::from_millis(extra)).await;
+        let n = config.instances.load(Ordering::Relaxed).max(1);
+        let instance = 1 + (id + polls) % n;
+        polls = polls.wrapping_add(1);
+        let path = format!("/api/whatsapp/status?user={}", config.user);
+        let (http_status, state) =
+            match tokio::time::timeout(REQUEST_TIMEOUT, get(instance, &path)).await {
+                Ok(Ok((code, body))) => {
+                    let state = serde_json::from_slice::<StatusBody>(&body)
+                        .ok()
+                        .map(|b| b.status);
+                    (code, state)
+                }
+                _ => (0, None),
+            };
+        config.recorder.record(
+            HOST,
+            Some(&config.user),
+            EventKind::StatusPolled {
+                tab: id,
+                http_status,
+                state,
+            },
+        );
+    }
+}
+
+async fn get(
+    instance: u32,
+    path: &str,
+) -> Result<(u16, Bytes), Box<dyn std::error::Error + Send + Sync>> {
+    let req = Request::get(path)
+        .header("host", format!("app-{instance}"))
+        .body(Empty::<Bytes>::new())?;
+    send(instance, req).await
+}
+
+async fn post(
+    instance: u32,
+    path: &str,
+    body: String,
+) -> Result<(u16, Bytes), Box<dyn std::error::Error + Send + Sync>> {
+    let req = Request::post(path)
+        .header("host", format!("app-{instance}"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))?;
+    send(instance, req).await
+}
+
+async fn send<B>(
+    instance: u32,
+    req: Request<B>,
+) -> Result<(u16, Bytes), Box<dyn std::error::Error + Send + Sync>>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream =
+        turmoil::net::TcpStream::connect((format!("app-{instance}").as_str(), API_PORT)).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let driver = tokio::spawn(conn);
+    let res = sender.send_request(req).await?;
+    let status = res.status().as_u16();
+    let body = res.into_body().collect().await?.to_bytes();
+    driver.abort();
+    Ok((status, body))
+}

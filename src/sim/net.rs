@@ -1,0 +1,44 @@
+//! Adapters between turmoil's simulated TCP and what the supervisor, the
+//! endpoint and axum expect.
+
+use std::io;
+
+use crate::transport::{BoxStream, Connect, ConnectFuture};
+
+/// The endpoint's address on the simulated network.
+pub const ENDPOINT_ADDR: &str = "wa:443";
+/// The status API's port on every app host.
+pub const API_PORT: u16 = 80;
+
+/// Dials the endpoint over turmoil TCP.
+pub struct TurmoilConnect;
+
+impl Connect for TurmoilConnect {
+    fn connect(&self) -> ConnectFuture<'_> {
+        Box::pin(async {
+            let stream = turmoil::net::TcpStream::connect(ENDPOINT_ADDR).await?;
+            let local = stream.local_addr()?.to_string();
+            Ok((Box::new(stream) as BoxStream, local))
+        })
+    }
+}
+
+/// axum's `Listener` over a turmoil listener.
+pub struct TurmoilListener(pub turmoil::net::TcpListener);
+
+impl axum::serve::Listener for TurmoilListener {
+    type Io = turmoil::net::TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            if let Ok(pair) = self.0.accept().await {
+                return pair;
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}

@@ -1,0 +1,520 @@
+//! One turmoil world per run: hosts `wa`, `app-1…N` and `browser`, the
+//! shared store, and a driver that fires the scenario's events between
+//! simulation steps.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::mpsc;
+
+use super::browser::{self, BrowserCommand, TabConfig};
+use super::clock::TurmoilClock;
+use super::net::{TurmoilConnect, TurmoilListener, API_PORT};
+use super::SimError;
+use crate::endpoint::protocol::credentials_for;
+use crate::endpoint::Endpoint;
+use crate::scenario::{Action, Link, Scenario};
+use crate::supervisor::{status_api, Events, Policy, Store, Supervisor, SupervisorConfig};
+use crate::trace::{EventKind, FaultKind, Recorder, TraceEvent};
+use crate::transport::TracedDialer;
+
+const SIM: &str = "sim";
+/// A fixed epoch: the same run gives the same bytes on any day.
+const EPOCH_SECS: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub trace: Vec<TraceEvent>,
+    /// App hosts that ran, in start order.
+    pub instances: Vec<String>,
+}
+
+/// Registers app host `app-N` on a simulation.
+type AppFactory<'a> = dyn Fn(&mut turmoil::Sim<'a>, u32) + 'a;
+
+/// Something the driver does at a virtual time.
+#[derive(Debug, Clone)]
+enum Step {
+    Fire(Action),
+    LinkDown { link: Link, flap: bool },
+    LinkUp { link: Link, flap: bool },
+    End(FaultKind, Link),
+    EndEndpoint(FaultKind),
+    Restart(u32),
+}
+
+struct Driver<'a> {
+    sim: turmoil::Sim<'a>,
+    scenario: &'a Scenario,
+    recorder: Recorder,
+    clock: Arc<TurmoilClock>,
+    endpoint: Endpoint,
+    browser: mpsc::UnboundedSender<BrowserCommand>,
+    schedule: BTreeMap<(Duration, u64), Step>,
+    seq: u64,
+    rng: ChaCha8Rng,
+    instances: Vec<String>,
+    started: Arc<AtomicU32>,
+    links_down: BTreeMap<Link, u32>,
+    make_app: Box<AppFactory<'a>>,
+}
+
+/// Runs `scenario` with `policy` from `seed`, calling `progress` now and then
+/// with the virtual time reached.
+pub fn run(
+    scenario: &Scenario,
+    policy: &Policy,
+    seed: u64,
+    progress: &mut dyn FnMut(Duration),
+) -> Result<RunOutput, SimError> {
+    let run_length = scenario.run_length();
+    let clock = Arc::new(TurmoilClock::default());
+    let recorder = Recorder::new(clock.clone());
+    let store = Store::open_in_memory(recorder.clone())?;
+    for u in &scenario.users {
+        let creds = u.paired.then(|| credentials_for(&u.id));
+        store.add_user(&u.id, u.enabled, creds.as_deref())?;
+    }
+    let endpoint = Endpoint::new(
+        recorder.clone(),
+        scenario.users.iter().map(|u| (u.id.clone(), u.paired)),
+    );
+
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(seed)
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
+        .tick_duration(scenario.tick)
+        .simulation_duration(run_length + Duration::from_secs(3600))
+        .min_message_latency(scenario.network.min_latency)
+        .max_message_latency(scenario.network.max_latency)
+        .build();
+
+    let ep = endpoint.clone();
+    sim.host("wa", move || {
+        let ep = ep.clone();
+        async move {
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 443)).await?;
+            loop {
+                let (stream, peer) = listener.accept().await?;
+                let ep = ep.clone();
+                tokio::spawn(async move { ep.serve_stream(stream, peer.to_string()).await });
+            }
+        }
+    });
+
+    let next_conn = Arc::new(AtomicU64::new(0));
+    let (app_recorder, app_policy) = (recorder.clone(), policy.clone());
+    let make_app = move |sim: &mut turmoil::Sim<'_>, n: u32| {
+        let host = format!("app-{n}");
+        let (store, recorder, policy, next_conn) = (
+            store.clone(),
+            app_recorder.clone(),
+            app_policy.clone(),
+            next_conn.clone(),
+        );
+        let name = host.clone();
+        sim.host(host.as_str(), move || {
+            let dialer =
+                TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone());
+            let config = SupervisorConfig {
+                instance: name.clone(),
+                policy: policy.clone(),
+                seed: seed ^ (u64::from(n) << 48),
+            };
+            let sup = Supervisor::new(
+                config,
+                Arc::new(dialer),
+                store.clone(),
+                Events::new(recorder.clone(), &name),
+            );
+            async move {
+                sup.start();
+                let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
+                status_api::serve(TurmoilListener(listener), sup).await?;
+                Ok(())
+            }
+        });
+    };
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    let started = Arc::new(AtomicU32::new(0));
+    let tab_config = TabConfig {
+        user: scenario
+            .tabs
+            .user
+            .clone()
+            .or_else(|| scenario.users.first().map(|u| u.id.clone()))
+            .unwrap_or_default(),
+        poll_interval: scenario.tabs.poll_interval,
+        jitter: scenario.tabs.jitter,
+        seed,
+        instances: started.clone(),
+        recorder: recorder.clone(),
+    };
+    let commands = Arc::new(Mutex::new(Some(rx)));
+    sim.host("browser", move || {
+        browser_host(tab_config.clone(), commands.clone())
+    });
+
+    let mut driver = Driver {
+        sim,
+        scenario,
+        recorder,
+        clock,
+        endpoint,
+        browser: tx,
+        schedule: BTreeMap::new(),
+        seq: 0,
+        rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5ced_f1a9),
+        instances: Vec::new(),
+        started,
+        links_down: BTreeMap::new(),
+        make_app: Box::new(make_app),
+    };
+    for _ in 0..scenario.instances {
+        driver.start_instance();
+    }
+    if scenario.tabs.count > 0 {
+        let _ = driver
+            .browser
+            .send(BrowserCommand::OpenTabs(scenario.tabs.count));
+    }
+    for (at, e) in scenario.timeline() {
+        driver.push(at, Step::Fire(e.action.clone()));
+    }
+
+    let mut steps = 0u64;
+    loop {
+        let now = driver.sim.elapsed();
+        if now >= run_length {
+            break;
+        }
+        driver.clock.set_driver_time(now);
+        while let Some(entry) = driver.schedule.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let step = entry.remove();
+            driver.apply(now, step);
+        }
+        driver
+            .sim
+            .step()
+            .map_err(|e| SimError::Turmoil(e.to_string()))?;
+        steps += 1;
+        if steps.is_multiple_of(4096) {
+            progress(now);
+        }
+    }
+    driver.clock.set_driver_time(driver.sim.elapsed());
+    driver.recorder.record(SIM, None, EventKind::RunEnded {});
+    progress(run_length);
+    Ok(RunOutput {
+        trace: driver.recorder.snapshot(),
+        instances: driver.instances,
+    })
+}
+
+async fn browser_host(
+    config: TabConfig,
+    commands: Arc<Mutex<Option<mpsc::UnboundedReceiver<BrowserCommand>>>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    browser::run(config, commands).await;
+    Ok(())
+}
+
+fn link_name(link: Link) -> &'static str {
+    match link {
+        Link::AppWa => "app-wa",
+        Link::BrowserApp => "browser-app",
+    }
+}
+
+impl Driver<'_> {
+    fn push(&mut self, at: Duration, step: Step) {
+        self.seq += 1;
+        self.schedule.insert((at, self.seq), step);
+    }
+
+    fn record(&self, user: Option<&str>, kind: EventKind) {
+        self.recorder.record(SIM, user, kind);
+    }
+
+    fn fault(&self, fault: FaultKind, target: &str, started: bool) {
+        let target = target.to_string();
+        self.record(
+            None,
+            if started {
+                EventKind::FaultStarted { fault, target }
+            } else {
+                EventKind::FaultEnded { fault, target }
+            },
+        );
+    }
+
+    fn start_instance(&mut self) {
+        let n = u32::try_from(self.instances.len()).unwrap_or(u32::MAX - 1) + 1;
+        (self.make_app)(&mut self.sim, n);
+        let host = format!("app-{n}");
+        self.instances.push(host.clone());
+        self.started.store(n, Ordering::Relaxed);
+        self.record(
+            None,
+            EventKind::InstanceStarted {
+                instance: host.clone(),
+            },
+        );
+        // A new host joins the links that are down right now.
+        for (&link, &down) in &self.links_down {
+            if down > 0 {
+                self.cut(link, Some(&host));
+            }
+        }
+    }
+
+    /// The host pairs a link stands for, limited to `only` if given.
+    fn pairs(&self, link: Link, only: Option<&str>) -> Vec<(String, String)> {
+        self.instances
+            .iter()
+            .filter(|h| only.is_none_or(|o| o == h.as_str()))
+            .map(|h| match link {
+                Link::AppWa => (h.clone(), "wa".to_string()),
+                Link::BrowserApp => ("browser".to_string(), h.clone()),
+            })
+            .collect()
+    }
+
+    fn cut(&self, link: Link, only: Option<&str>) {
+        for (a, b) in self.pairs(link, only) {
+            self.sim.partition(a.as_str(), b.as_str());
+        }
+    }
+
+    fn link_down(&mut self, link: Link) {
+        let down = self.links_down.entry(link).or_insert(0);
+        *down += 1;
+        if *down == 1 {
+            self.cut(link, None);
+        }
+    }
+
+    fn link_up(&mut self, link: Link) {
+        let down = self.links_down.entry(link).or_insert(0);
+        *down = down.saturating_sub(1);
+        if *down == 0 {
+            for (a, b) in self.pairs(link, None) {
+                self.sim.repair(a.as_str(), b.as_str());
+            }
+        }
+    }
+
+    fn set_latency(&self, link: Link, min: Duration, max: Duration) {
+        for (a, b) in self.pairs(link, None) {
+            self.sim.set_link_latency(a.as_str(), b.as_str(), min);
+            self.sim
+                .set_link_max_message_latency(a.as_str(), b.as_str(), max);
+        }
+    }
+
+    fn set_loss(&mut self, link: Link, rate: f64) {
+        for (a, b) in self.pairs(link, None) {
+            self.sim.set_link_fail_rate(a.as_str(), b.as_str(), rate);
+        }
+    }
+
+    fn apply(&mut self, now: Duration, step: Step) {
+        match step {
+            Step::Fire(action) => self.fire(now, action),
+            Step::LinkDown { link, flap } => {
+                if flap {
+                    self.fault(
+                        FaultKind::Partition,
+                        &format!("{} (flap)", link_name(link)),
+                        true,
+                    );
+                }
+                self.link_down(link);
+            }
+            Step::LinkUp { link, flap } => {
+                if flap {
+                    self.fault(
+                        FaultKind::Partition,
+                        &format!("{} (flap)", link_name(link)),
+                        false,
+                    );
+                } else {
+                    self.fault(FaultKind::Partition, link_name(link), false);
+                }
+                self.link_up(link);
+            }
+            Step::End(fault, link) => {
+                match fault {
+                    FaultKind::Latency => {
+                        let net = &self.scenario.network;
+                        self.set_latency(link, net.min_latency, net.max_latency);
+                    }
+                    FaultKind::Loss => self.set_loss(link, 0.0),
+                    _ => {}
+                }
+                self.fault(fault, link_name(link), false);
+            }
+            Step::EndEndpoint(fault) => {
+                match fault {
+                    FaultKind::Unavailable => self.endpoint.set_unavailable(false),
+                    FaultKind::PingSilence => self.endpoint.set_ping_silence(false),
+                    FaultKind::SlowHandshake => self.endpoint.set_handshake_delay(Duration::ZERO),
+                    _ => {}
+                }
+                self.fault(fault, "wa", false);
+            }
+            Step::Restart(n) => {
+                let host = format!("app-{n}");
+                self.sim.bounce(host.as_str());
+                self.fault(FaultKind::Crash, &host, false);
+                self.record(None, EventKind::InstanceStarted { instance: host });
+            }
+        }
+    }
+
+    fn fire(&mut self, now: Duration, action: Action) {
+        match action {
+            Action::Close { user, code } => {
+                if code == 440 {
+                    self.fault(FaultKind::Takeover, &user, true);
+                    self.fault(FaultKind::Takeover, &user, false);
+                }
+                self.endpoint.close_user(&user, code);
+            }
+            Action::Refuse { user, count, code } => {
+                self.record(
+                    Some(&user),
+                    EventKind::Note {
+                        text: format!("refuse next {count} connects with {code}"),
+                    },
+                );
+                self.endpoint.refuse_next(&user, count, code);
+            }
+            Action::Unavailable { duration } => {
+                self.fault(FaultKind::Unavailable, "wa", true);
+                self.endpoint.set_unavailable(true);
+                self.push(now + duration, Step::EndEndpoint(FaultKind::Unavailable));
+            }
+            Action::Logout { user } => {
+                self.record(
+                    Some(&user),
+                    EventKind::FaultStarted {
+                        fault: FaultKind::Logout,
+                        target: user.clone(),
+                    },
+                );
+                self.endpoint.logout(&user);
+            }
+            Action::Pair { user } => {
+                self.record(Some(&user), EventKind::UserPaired {});
+                self.endpoint.pair(&user);
+            }
+            Action::PingSilence { duration } => {
+                self.fault(FaultKind::PingSilence, "wa", true);
+                self.endpoint.set_ping_silence(true);
+                self.push(now + duration, Step::EndEndpoint(FaultKind::PingSilence));
+            }
+            Action::SlowHandshake { delay, duration } => {
+                self.fault(FaultKind::SlowHandshake, "wa", true);
+                self.endpoint.set_handshake_delay(delay);
+                self.push(now + duration, Step::EndEndpoint(FaultKind::SlowHandshake));
+            }
+            Action::Partition { link, duration } => {
+                self.fault(FaultKind::Partition, link_name(link), true);
+                self.link_down(link);
+                self.push(now + duration, Step::LinkUp { link, flap: false });
+            }
+            Action::Flap {
+                link,
+                duration,
+                down,
+                up,
+                jitter,
+            } => {
+                self.fault(FaultKind::Flap, link_name(link), true);
+                let end = now + duration;
+                let jitter_ms = u64::try_from(jitter.as_millis()).unwrap_or(0);
+                let mut t = now;
+                while t < end {
+                    let stretch = |rng: &mut ChaCha8Rng| {
+                        Duration::from_millis(if jitter_ms > 0 {
+                            rng.random_range(0..=jitter_ms)
+                        } else {
+                            0
+                        })
+                    };
+                    let down_for = down + stretch(&mut self.rng);
+                    self.push(t, Step::LinkDown { link, flap: true });
+                    self.push((t + down_for).min(end), Step::LinkUp { link, flap: true });
+                    t += down_for + up + stretch(&mut self.rng);
+                }
+                self.push(end, Step::End(FaultKind::Flap, link));
+            }
+            Action::Latency {
+                link,
+                min,
+                max,
+                duration,
+            } => {
+                self.fault(FaultKind::Latency, link_name(link), true);
+                self.set_latency(link, min, max);
+                self.push(now + duration, Step::End(FaultKind::Latency, link));
+            }
+            Action::Loss {
+                link,
+                rate,
+                duration,
+            } => {
+                self.fault(FaultKind::Loss, link_name(link), true);
+                self.set_loss(link, rate);
+                self.push(now + duration, Step::End(FaultKind::Loss, link));
+            }
+            Action::Crash {
+                instance,
+                restart_after,
+            } => {
+                let host = format!("app-{instance}");
+                if self.instances.contains(&host) {
+                    self.sim.crash(host.as_str());
+                    self.fault(FaultKind::Crash, &host, true);
+                    self.record(None, EventKind::InstanceCrashed { instance: host });
+                    if let Some(after) = restart_after {
+                        self.push(now + after, Step::Restart(instance));
+                    }
+                }
+            }
+            Action::StartInstance => self.start_instance(),
+            Action::OpenTabs { count } => {
+                let _ = self.browser.send(BrowserCommand::OpenTabs(count));
+            }
+            Action::CloseTabs { count } => {
+                let _ = self.browser.send(BrowserCommand::CloseTabs(count));
+            }
+            Action::Connect { user, instance } => {
+                self.record(Some(&user), EventKind::ManualConnect {});
+                let _ = self.browser.send(BrowserCommand::Press {
+                    instance,
+                    user,
+                    connect: true,
+                });
+            }
+            Action::Disconnect { user, instance } => {
+                self.record(Some(&user), EventKind::ManualDisconnect {});
+                let _ = self.browser.send(BrowserCommand::Press {
+                    instance,
+                    user,
+                    connect: false,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Baileys' close codes (`DisconnectReason`), as the endpoint sends them in
+//! `stream_error` and the supervisor acts on them.
+
+use std::fmt;
+
+/// A close code a WhatsApp socket can end with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CloseCode {
+    /// 401: the device was unlinked; reconnecting cannot help.
+    LoggedOut,
+    /// 403: the account may not connect.
+    Forbidden,
+    /// 408: connection lost or timed out; also "QR refs attempts ended".
+    TimedOut,
+    /// 411: multi-device mismatch.
+    MultideviceMismatch,
+    /// 428: the connection closed without a code.
+    ConnectionClosed,
+    /// 440: another socket for the same account replaced this one.
+    ConnectionReplaced,
+    /// 500: bad session.
+    BadSession,
+    /// 503: the service is unavailable.
+    Unavailable,
+    /// 515: restart required (after pairing); reconnect at once, not a failure.
+    RestartRequired,
+}
+
+impl CloseCode {
+    pub const ALL: [CloseCode; 9] = [
+        CloseCode::LoggedOut,
+        CloseCode::Forbidden,
+        CloseCode::TimedOut,
+        CloseCode::MultideviceMismatch,
+        CloseCode::ConnectionClosed,
+        CloseCode::ConnectionReplaced,
+        CloseCode::BadSession,
+        CloseCode::Unavailable,
+        CloseCode::RestartRequired,
+    ];
+
+    pub fn code(self) -> u16 {
+        match self {
+            CloseCode::LoggedOut => 401,
+            CloseCode::Forbidden => 403,
+            CloseCode::TimedOut => 408,
+            CloseCode::MultideviceMismatch => 411,
+            CloseCode::ConnectionClosed => 428,
+            CloseCode::ConnectionReplaced => 440,
+            CloseCode::BadSession => 500,
+            CloseCode::Unavailable => 503,
+            CloseCode::RestartRequired => 515,
+        }
+    }
+
+    pub fn from_code(code: u16) -> Option<CloseCode> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// Baileys' name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CloseCode::LoggedOut => "loggedOut",
+            CloseCode::Forbidden => "forbidden",
+            CloseCode::TimedOut => "timedOut",
+            CloseCode::MultideviceMismatch => "multideviceMismatch",
+            CloseCode::ConnectionClosed => "connectionClosed",
+            CloseCode::ConnectionReplaced => "connectionReplaced",
+            CloseCode::BadSession => "badSession",
+            CloseCode::Unavailable => "unavailableService",
+            CloseCode::RestartRequired => "restartRequired",
+        }
+    }
+}
+
+impl fmt::Display for CloseCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code(), self.name())
+    }
+}

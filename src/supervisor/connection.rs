@@ -1,0 +1,187 @@
+//! One socket's life: dial, WebSocket upgrade, hello, then the read loop
+//! with keep-alive pings and dead-link detection. Its end is reported to the
+//! session manager as an [`Outcome`].
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::time::{sleep_until, timeout, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use super::session::StopSignal;
+use super::Supervisor;
+use crate::endpoint::protocol::{ClientFrame, ServerFrame};
+use crate::trace::EventKind;
+use crate::transport::BoxStream;
+
+/// How long a close frame or ping may take to write before the link counts
+/// as broken (writes stall silently on a partitioned turmoil link).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How a socket ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The endpoint or the link closed it, with a Baileys close code.
+    Closed { code: u16, reason: String },
+    /// The supervisor closed it on purpose (manual disconnect, cleanup).
+    Requested { reason: String },
+    /// Another instance took the user's lease.
+    LeaseLost,
+}
+
+impl Outcome {
+    fn closed(code: u16, reason: impl Into<String>) -> Self {
+        Outcome::Closed {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+enum Phase {
+    /// Hello sent; waiting for `connected` or `qr`.
+    Handshake,
+    QrPending,
+    Connected,
+}
+
+/// Runs one session's socket to its end and reports the outcome.
+pub(crate) async fn run(
+    sup: Supervisor,
+    user: String,
+    session: u64,
+    credentials: Option<String>,
+    stop: std::sync::Arc<StopSignal>,
+    lease: Option<u64>,
+) {
+    let policy = sup.policy();
+    let deadline = Instant::now() + policy.connect_timeout;
+    let opened = tokio::select! {
+        biased;
+        reason = stop.stopped() => Err(Outcome::Requested { reason }),
+        r = timeout(policy.connect_timeout, open(&sup, &user, credentials)) => match r {
+            Err(_) => Err(Outcome::closed(408, "connect timed out")),
+            Ok(Err(e)) => Err(Outcome::closed(428, e)),
+            Ok(Ok(opened)) => Ok(opened),
+        },
+    };
+    let (outcome, conn) = match opened {
+        Err(outcome) => (outcome, 0),
+        Ok((ws, conn)) => {
+            let ctx = Ctx {
+                sup: &sup,
+                user: &user,
+                session,
+                conn,
+                lease,
+            };
+            (drive(&ctx, ws, &stop, deadline).await, conn)
+        }
+    };
+    sup.on_closed(&user, session, conn, outcome);
+}
+
+async fn open(
+    sup: &Supervisor,
+    user: &str,
+    credentials: Option<String>,
+) -> Result<(WebSocketStream<BoxStream>, u64), String> {
+    let dialed = sup
+        .dialer()
+        .dial(user)
+        .await
+        .map_err(|e| format!("dial: {e}"))?;
+    let (mut ws, _) = tokio_tungstenite::client_async("ws://wa/ws", dialed.stream)
+        .await
+        .map_err(|e| format!("websocket: {e}"))?;
+    let hello = ClientFrame::Hello {
+        user: user.to_string(),
+        credentials,
+    };
+    ws.send(Message::text(hello.to_text()))
+        .await
+        .map_err(|e| format!("hello: {e}"))?;
+    Ok((ws, dialed.conn))
+}
+
+struct Ctx<'a> {
+    sup: &'a Supervisor,
+    user: &'a str,
+    session: u64,
+    conn: u64,
+    lease: Option<u64>,
+}
+
+async fn drive(
+    ctx: &Ctx<'_>,
+    mut ws: WebSocketStream<BoxStream>,
+    stop: &StopSignal,
+    handshake_deadline: Instant,
+) -> Outcome {
+    let policy = ctx.sup.policy();
+    let mut phase = Phase::Handshake;
+    let mut last_rx = Instant::now();
+    let mut next_ping: Option<Instant> = None;
+    let mut ping_id = 0u64;
+    let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
+    loop {
+        let deadline = match phase {
+            Phase::Handshake => handshake_deadline,
+            Phase::QrPending => far,
+            Phase::Connected => last_rx + policy.dead_link_after(),
+        };
+        tokio::select! {
+            biased;
+            reason = stop.stopped() => {
+                let _ = timeout(WRITE_TIMEOUT, ws.close(None)).await;
+                return Outcome::Requested { reason };
+            }
+            msg = ws.next() => {
+                last_rx = Instant::now();
+                let text = match msg {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(_))) | None => return Outcome::closed(428, "connection closed"),
+                    Some(Err(e)) => return Outcome::closed(428, format!("read: {e}")),
+                    Some(Ok(_)) => continue,
+                };
+                match serde_json::from_str::<ServerFrame>(&text) {
+                    Ok(ServerFrame::Connected { .. }) => {
+                        phase = Phase::Connected;
+                        next_ping = Some(Instant::now() + policy.keepalive_interval);
+                        ctx.sup.on_connected(ctx.user, ctx.session);
+                    }
+                    Ok(ServerFrame::Qr { .. }) => {
+                        phase = Phase::QrPending;
+                        ctx.sup.on_qr(ctx.user, ctx.session);
+                    }
+                    Ok(ServerFrame::Paired { credentials }) => ctx.sup.on_paired(ctx.user, &credentials),
+                    Ok(ServerFrame::Pong { .. }) => {}
+                    Ok(ServerFrame::StreamError { code, reason }) => return Outcome::Closed { code, reason },
+                    Err(e) => return Outcome::closed(428, format!("bad frame: {e}")),
+                }
+            }
+            _ = sleep_until(next_ping.unwrap_or(far)), if next_ping.is_some() => {
+                ping_id += 1;
+                let ping = Message::text(ClientFrame::Ping { id: ping_id }.to_text());
+                if !matches!(timeout(WRITE_TIMEOUT, ws.send(ping)).await, Ok(Ok(()))) {
+                    return Outcome::closed(428, "keep-alive write failed");
+                }
+                ctx.sup.events().emit(ctx.user, EventKind::KeepAliveSent { session: ctx.session, conn: ctx.conn });
+                if let Some(token) = ctx.lease {
+                    if !ctx.sup.renew_lease(ctx.user, token) {
+                        return Outcome::LeaseLost;
+                    }
+                }
+                next_ping = next_ping.map(|t| t + policy.keepalive_interval);
+            }
+            _ = sleep_until(deadline) => {
+                let reason = match phase {
+                    Phase::Handshake => "handshake timed out".to_string(),
+                    _ => format!("nothing received for {:?}: link dead", policy.dead_link_after()),
+                };
+                return Outcome::closed(408, reason);
+            }
+        }
+    }
+}

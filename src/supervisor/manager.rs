@@ -1,0 +1,530 @@
+//! The session manager: per-user state machine, connection lock, close
+//! handling by code, backoff, and a status row written on every transition.
+//! A port of the reference's `baileys-stable-service.ts`, with the policy's
+//! switches standing for the differences between presets.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::connection::{self, Outcome};
+use super::events::Events;
+use super::policy::Policy;
+use super::session::{Session, StopSignal};
+use super::store::{LeaseOutcome, Store};
+use crate::trace::{AttemptCause, CloseAction, ConnectionState, EventKind};
+use crate::transport::Dialer;
+
+/// Identity and knobs of one supervisor instance.
+#[derive(Debug, Clone)]
+pub struct SupervisorConfig {
+    /// Instance name, also its host name in the trace (`app-1`).
+    pub instance: String,
+    pub policy: Policy,
+    /// Seeds the backoff jitter.
+    pub seed: u64,
+}
+
+/// What a call to [`Supervisor::connect`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectOutcome {
+    /// A socket is being opened for session `session`.
+    Started { session: u64 },
+    /// The user is connected already.
+    AlreadyConnected,
+    /// The user is connecting or waiting for a QR scan.
+    Busy,
+    /// Another instance owns the user.
+    LeaseHeld,
+    /// No such user in the store.
+    UnknownUser,
+}
+
+/// The user's state as the status API reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusView {
+    pub state: ConnectionState,
+    pub reason: String,
+    pub connected: bool,
+}
+
+/// One supervisor instance. Cheap to clone; every task holds one.
+#[derive(Clone)]
+pub struct Supervisor {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    policy: Policy,
+    events: Events,
+    dialer: Arc<dyn Dialer>,
+    store: Store,
+    sessions: Mutex<BTreeMap<String, Session>>,
+    /// The reference's `connectionLocks`: users with an attempt in its
+    /// connecting phase.
+    locks: Mutex<BTreeSet<String>>,
+    next_session: Mutex<u64>,
+    rng: Mutex<ChaCha8Rng>,
+    /// Every task this instance spawned, so that `halt` can stop them.
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Supervisor {
+    pub fn new(
+        config: SupervisorConfig,
+        dialer: Arc<dyn Dialer>,
+        store: Store,
+        events: Events,
+    ) -> Self {
+        Supervisor {
+            inner: Arc::new(Inner {
+                rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.seed)),
+                policy: config.policy,
+                events,
+                dialer,
+                store,
+                sessions: Mutex::new(BTreeMap::new()),
+                locks: Mutex::new(BTreeSet::new()),
+                next_session: Mutex::new(0),
+                tasks: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.inner.events
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn dialer(&self) -> &dyn Dialer {
+        self.inner.dialer.as_ref()
+    }
+
+    fn instance(&self) -> &str {
+        self.inner.events.host()
+    }
+
+    /// Starts the instance: connects its enabled, paired users at once, then
+    /// runs the auto-reconnector. Must be called inside a tokio runtime.
+    pub fn start(&self) {
+        self.connect_enabled(AttemptCause::Startup);
+        self.spawn(super::reconnector::run(self.clone()));
+    }
+
+    /// Stops every task of this instance at once, as a crash would: sockets
+    /// drop, timers vanish, nothing is written to the store.
+    pub fn halt(&self) {
+        for task in lock(&self.inner.tasks).drain(..) {
+            task.abort();
+        }
+    }
+
+    fn spawn<F>(&self, fut: F) -> tokio::task::AbortHandle
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let handle = tokio::spawn(fut).abort_handle();
+        let mut tasks = lock(&self.inner.tasks);
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(handle.clone());
+        handle
+    }
+
+    /// Connects every enabled user with credentials (start-up).
+    fn connect_enabled(&self, cause: AttemptCause) {
+        let Ok(users) = self.store().users() else {
+            return;
+        };
+        for u in users
+            .into_iter()
+            .filter(|u| u.enabled && u.credentials.is_some())
+        {
+            self.connect(&u.id, cause);
+        }
+    }
+
+    /// Opens a socket for `user` unless the policy says this is not the time.
+    pub fn connect(&self, user: &str, cause: AttemptCause) -> ConnectOutcome {
+        let policy = self.policy();
+        let credentials = match self.store().user(user) {
+            Ok(Some(row)) => row.credentials,
+            _ => return ConnectOutcome::UnknownUser,
+        };
+        let mut sessions = lock(&self.inner.sessions);
+        if let Some(s) = sessions.get(user) {
+            if s.state == ConnectionState::Connected && s.live.is_some() {
+                return ConnectOutcome::AlreadyConnected;
+            }
+            let locked = lock(&self.inner.locks).contains(user);
+            if policy.connect_skips_busy && (locked || s.state == ConnectionState::QrPending) {
+                return ConnectOutcome::Busy;
+            }
+        }
+        let lease_token = match self.take_lease(user) {
+            Ok(token) => token,
+            Err(()) => return ConnectOutcome::LeaseHeld,
+        };
+        let id = {
+            let mut next = lock(&self.inner.next_session);
+            *next += 1;
+            *next
+        };
+        let s = sessions
+            .entry(user.to_string())
+            .or_insert_with(|| Session::new(id));
+        if let Some(retry) = s.retry.take() {
+            if cause != AttemptCause::Backoff {
+                retry.abort();
+            }
+        }
+        if s.live.take().is_some() {
+            // Only a policy without the busy check gets here with a live
+            // socket: the old socket is left running beside the new one.
+            self.events().emit(
+                user,
+                EventKind::SessionEnded {
+                    session: s.id,
+                    reason: "replaced".into(),
+                },
+            );
+        }
+        let stop = Arc::new(StopSignal::default());
+        s.id = id;
+        s.live = Some(stop.clone());
+        s.connected_at = None;
+        s.lease_token = lease_token;
+        lock(&self.inner.locks).insert(user.to_string());
+        let attempt = if cause == AttemptCause::Backoff {
+            s.attempts
+        } else {
+            0
+        };
+        self.events().emit(
+            user,
+            EventKind::AttemptStarted {
+                session: id,
+                cause,
+                attempt,
+            },
+        );
+        self.set_state(user, s, ConnectionState::Connecting, cause.as_str());
+        drop(sessions);
+        self.spawn(connection::run(
+            self.clone(),
+            user.to_string(),
+            id,
+            credentials,
+            stop,
+            lease_token,
+        ));
+        ConnectOutcome::Started { session: id }
+    }
+
+    /// Takes the user's lease when the policy leases: `Ok(None)` without
+    /// leases, `Err` when another instance holds it.
+    fn take_lease(&self, user: &str) -> Result<Option<u64>, ()> {
+        let policy = self.policy();
+        if !policy.lease {
+            return Ok(None);
+        }
+        match self
+            .store()
+            .acquire_lease(user, self.instance(), policy.lease_ttl)
+        {
+            Ok(LeaseOutcome::Acquired { token }) => {
+                self.events().emit(user, EventKind::LeaseAcquired { token });
+                Ok(Some(token))
+            }
+            Ok(LeaseOutcome::Held { owner, .. }) => {
+                self.events().emit(user, EventKind::LeaseDenied { owner });
+                Err(())
+            }
+            Err(_) => Err(()),
+        }
+    }
+
+    /// Extends the user's lease; false (and `lease_lost`) if it was taken.
+    pub(crate) fn renew_lease(&self, user: &str, token: u64) -> bool {
+        let renewed = self
+            .store()
+            .renew_lease(user, self.instance(), token, self.policy().lease_ttl)
+            .unwrap_or(false);
+        if !renewed {
+            self.events().emit(user, EventKind::LeaseLost { token });
+        }
+        renewed
+    }
+
+    /// The dashboard's disconnect button: closes the socket, cancels retries.
+    pub fn disconnect(&self, user: &str) {
+        let mut sessions = lock(&self.inner.sessions);
+        let Some(s) = sessions.get_mut(user) else {
+            return;
+        };
+        if let Some(retry) = s.retry.take() {
+            retry.abort();
+        }
+        match &s.live {
+            Some(stop) => stop.stop("manual disconnect"),
+            None => {
+                s.last_disconnect = Some(self.events().now());
+                self.set_state(user, s, ConnectionState::Disconnected, "manual disconnect");
+            }
+        }
+    }
+
+    /// The reference's clean-up: every status row to DISCONNECTED and the
+    /// in-memory state cleared (live sockets are closed).
+    pub fn cleanup(&self) {
+        let mut sessions = lock(&self.inner.sessions);
+        for (user, s) in std::mem::take(&mut *sessions) {
+            if let Some(retry) = s.retry {
+                retry.abort();
+            }
+            if let Some(stop) = s.live {
+                stop.stop("cleanup");
+            }
+            self.events().emit(
+                &user,
+                EventKind::SessionEnded {
+                    session: s.id,
+                    reason: "cleanup".into(),
+                },
+            );
+        }
+        lock(&self.inner.locks).clear();
+        let _ = self.store().reset_all_statuses(self.instance());
+    }
+
+    /// The user's state, from memory, else from the store. Never connects.
+    pub fn status(&self, user: &str) -> Option<StatusView> {
+        if let Some(s) = lock(&self.inner.sessions).get(user) {
+            return Some(StatusView {
+                state: s.state,
+                reason: String::new(),
+                connected: s.state == ConnectionState::Connected && s.live.is_some(),
+            });
+        }
+        match self.store().status(user) {
+            Ok(Some(row)) => Some(StatusView {
+                state: row.status,
+                reason: row.reason,
+                connected: false,
+            }),
+            Ok(None) => match self.store().user(user) {
+                Ok(Some(_)) => Some(StatusView {
+                    state: ConnectionState::Disconnected,
+                    reason: String::new(),
+                    connected: false,
+                }),
+                _ => None,
+            },
+            Err(_) => None,
+        }
+    }
+
+    /// What the auto-reconnector needs to know of a user.
+    pub(crate) fn reconnect_view(
+        &self,
+        user: &str,
+    ) -> Option<(ConnectionState, bool, Option<Duration>)> {
+        lock(&self.inner.sessions)
+            .get(user)
+            .map(|s| (s.state, s.live.is_some(), s.last_disconnect))
+    }
+
+    fn set_state(&self, user: &str, s: &mut Session, to: ConnectionState, reason: &str) {
+        if s.state != to {
+            self.events().emit(
+                user,
+                EventKind::StateChanged {
+                    session: s.id,
+                    from: s.state,
+                    to,
+                    reason: reason.to_string(),
+                },
+            );
+            s.state = to;
+        }
+        let _ = self
+            .store()
+            .write_status(self.instance(), user, to, reason, s.lease_token);
+    }
+
+    /// Runs `f` on the session if `session` is current, or if the policy lets
+    /// a replaced socket's handlers act on the user's current session.
+    fn with_session(&self, user: &str, session: u64, f: impl FnOnce(&Self, &mut Session, bool)) {
+        let mut sessions = lock(&self.inner.sessions);
+        let Some(s) = sessions.get_mut(user) else {
+            return;
+        };
+        let current = s.id == session;
+        if current || self.policy().stale_close_acts {
+            f(self, s, current);
+        }
+    }
+
+    pub(crate) fn on_connected(&self, user: &str, session: u64) {
+        lock(&self.inner.locks).remove(user);
+        self.with_session(user, session, |sup, s, _| {
+            s.connected_at = Some(sup.events().now());
+            sup.set_state(user, s, ConnectionState::Connected, "open");
+        });
+    }
+
+    pub(crate) fn on_qr(&self, user: &str, session: u64) {
+        lock(&self.inner.locks).remove(user);
+        self.with_session(user, session, |sup, s, _| {
+            sup.set_state(user, s, ConnectionState::QrPending, "qr");
+        });
+    }
+
+    pub(crate) fn on_paired(&self, user: &str, credentials: &str) {
+        let _ = self.store().set_credentials(user, credentials);
+    }
+
+    /// Close handling by code: the heart of the reference's fix.
+    pub(crate) fn on_closed(&self, user: &str, session: u64, conn: u64, outcome: Outcome) {
+        let now = self.events().now();
+        let policy = self.policy();
+        let mut restart = false;
+        {
+            let mut sessions = lock(&self.inner.sessions);
+            let Some(s) = sessions.get_mut(user) else {
+                return;
+            };
+            let current = s.id == session;
+            if current {
+                lock(&self.inner.locks).remove(user);
+                s.live = None;
+                self.events().emit(
+                    user,
+                    EventKind::SessionEnded {
+                        session,
+                        reason: outcome_reason(&outcome),
+                    },
+                );
+            } else if !policy.stale_close_acts {
+                return;
+            }
+            let was = s.state;
+            let code = match &outcome {
+                Outcome::Closed { code, .. } => *code,
+                Outcome::Requested { .. } | Outcome::LeaseLost => 0,
+            };
+            let handled = |action: CloseAction, delay: Option<Duration>| EventKind::CloseHandled {
+                session,
+                conn,
+                code,
+                action,
+                delay_ms: delay.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            };
+            if let Some(at) = s.connected_at.take() {
+                if now.saturating_sub(at) >= policy.episode_min_uptime {
+                    s.attempts = 0;
+                }
+            }
+            s.last_disconnect = Some(now);
+            match outcome {
+                Outcome::Requested { reason } => {
+                    self.events()
+                        .emit(user, handled(CloseAction::Requested, None));
+                    self.set_state(user, s, ConnectionState::Disconnected, &reason);
+                    if let Some(token) = s.lease_token.take() {
+                        let _ = self.store().release_lease(user, self.instance(), token);
+                    }
+                }
+                Outcome::LeaseLost => {
+                    self.events()
+                        .emit(user, handled(CloseAction::Requested, None));
+                    self.set_state(user, s, ConnectionState::Disconnected, "lease lost");
+                    s.lease_token = None;
+                }
+                Outcome::Closed { code: 515, .. } => {
+                    self.events()
+                        .emit(user, handled(CloseAction::Restart, None));
+                    self.set_state(user, s, ConnectionState::Disconnected, "restart required");
+                    restart = true;
+                }
+                Outcome::Closed { code: 440, .. } if policy.conflict_deletes_session => {
+                    // The reference's 440 path, verbatim: status, store, stop
+                    // the keep-alive, delete the session and its lock.
+                    self.events().emit(user, handled(CloseAction::Stop, None));
+                    self.set_state(
+                        user,
+                        s,
+                        ConnectionState::Disconnected,
+                        "Conflicto de sesión",
+                    );
+                    sessions.remove(user);
+                    lock(&self.inner.locks).remove(user);
+                }
+                Outcome::Closed { code, reason } => {
+                    if code == 401 {
+                        let _ = self.store().set_logged_out(user);
+                    }
+                    let qr_ran_out = code == 408 && was == ConnectionState::QrPending;
+                    if policy.is_stop_code(code) || (qr_ran_out && policy.unpaired_needs_person) {
+                        self.events().emit(user, handled(CloseAction::Stop, None));
+                        self.set_state(user, s, ConnectionState::Disconnected, &reason);
+                    } else if s.attempts >= policy.max_attempts {
+                        self.events().emit(user, handled(CloseAction::GiveUp, None));
+                        self.set_state(user, s, ConnectionState::Disconnected, "retries exhausted");
+                    } else {
+                        s.attempts += 1;
+                        let delay = policy.backoff_delay(s.attempts) + self.jitter();
+                        self.events()
+                            .emit(user, handled(CloseAction::Backoff, Some(delay)));
+                        self.set_state(user, s, ConnectionState::Disconnected, &reason);
+                        if let Some(old) = s.retry.take() {
+                            old.abort();
+                        }
+                        s.retry = Some(self.schedule_retry(user, delay));
+                    }
+                }
+            }
+        }
+        if restart {
+            self.connect(user, crate::trace::AttemptCause::Restart);
+        }
+    }
+
+    fn jitter(&self) -> Duration {
+        let max = u64::try_from(self.policy().backoff_jitter.as_millis()).unwrap_or(0);
+        if max == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(lock(&self.inner.rng).random_range(0..=max))
+    }
+
+    fn schedule_retry(&self, user: &str, delay: Duration) -> tokio::task::AbortHandle {
+        let sup = self.clone();
+        let user = user.to_string();
+        self.spawn(async move {
+            tokio::time::sleep(delay).await;
+            sup.connect(&user, AttemptCause::Backoff);
+        })
+    }
+}
+
+fn outcome_reason(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Closed { code, reason } => format!("closed {code}: {reason}"),
+        Outcome::Requested { reason } => reason.clone(),
+        Outcome::LeaseLost => "lease lost".into(),
+    }
+}

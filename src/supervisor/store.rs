@@ -1,0 +1,376 @@
+//! The supervisor's SQLite database, shared by every app instance: users,
+//! one status row per user (what the dashboard shows), and per-user leases.
+//!
+//! A lease row (owner, expiry, fencing token) lets one instance at a time own
+//! a user; status writes may carry the token so that an instance that lost
+//! its lease can no longer overwrite the row.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::trace::{ConnectionState, EventKind, Recorder};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    id          TEXT PRIMARY KEY,
+    enabled     INTEGER NOT NULL,
+    credentials TEXT,
+    logged_out  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS connection_status (
+    user_id       TEXT PRIMARY KEY,
+    status        TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    instance      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leases (
+    user_id       TEXT PRIMARY KEY,
+    owner         TEXT NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    token         INTEGER NOT NULL
+);
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("store: bad status `{0}` in connection_status")]
+    BadStatus(String),
+}
+
+/// A user row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: String,
+    pub enabled: bool,
+    /// `None` until the user pairs a device.
+    pub credentials: Option<String>,
+    /// Set on 401: the device was unlinked.
+    pub logged_out: bool,
+}
+
+/// A user's status row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRow {
+    pub status: ConnectionState,
+    pub reason: String,
+    pub updated_at_ms: u64,
+    pub instance: String,
+}
+
+/// What an attempt to take a user's lease found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseOutcome {
+    /// The caller owns the lease until it expires; writes carry `token`.
+    Acquired { token: u64 },
+    /// Another instance holds an unexpired lease.
+    Held { owner: String, expires_at_ms: u64 },
+}
+
+/// Handle to the shared database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Mutex<Connection>>,
+    recorder: Recorder,
+}
+
+impl Store {
+    /// A fresh private in-memory database (the simulation's store).
+    pub fn open_in_memory(recorder: Recorder) -> Result<Store, StoreError> {
+        Store::from_connection(Connection::open_in_memory()?, recorder)
+    }
+
+    /// Uses an open connection (a file database for real use).
+    pub fn from_connection(conn: Connection, recorder: Recorder) -> Result<Store, StoreError> {
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store {
+            db: Arc::new(Mutex::new(conn)),
+            recorder,
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut db = self.db.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(f(&mut db)?)
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.recorder.now().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    pub fn add_user(
+        &self,
+        id: &str,
+        enabled: bool,
+        credentials: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.execute(
+                "INSERT OR REPLACE INTO users (id, enabled, credentials, logged_out) VALUES (?1, ?2, ?3, 0)",
+                params![id, enabled, credentials],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Every user, in id order.
+    pub fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        self.with(|db| {
+            let mut stmt = db.prepare_cached(
+                "SELECT id, enabled, credentials, logged_out FROM users ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], user_row)?;
+            rows.collect()
+        })
+    }
+
+    pub fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
+        self.with(|db| {
+            db.query_row(
+                "SELECT id, enabled, credentials, logged_out FROM users WHERE id = ?1",
+                [id],
+                user_row,
+            )
+            .optional()
+        })
+    }
+
+    /// Stores the credentials a pairing produced; clears a logout.
+    pub fn set_credentials(&self, id: &str, credentials: &str) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.execute(
+                "UPDATE users SET credentials = ?2, logged_out = 0 WHERE id = ?1",
+                params![id, credentials],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Marks a user logged out (401): its credentials are gone.
+    pub fn set_logged_out(&self, id: &str) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.execute(
+                "UPDATE users SET logged_out = 1, credentials = NULL WHERE id = ?1",
+                [id],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Writes a user's status row. With `fence`, the write happens only while
+    /// `fence` is still the user's lease token; returns whether it was written.
+    pub fn write_status(
+        &self,
+        instance: &str,
+        user: &str,
+        status: ConnectionState,
+        reason: &str,
+        fence: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let now = self.now_ms();
+        let written = self.with(|db| {
+            if let Some(token) = fence {
+                let current: Option<u64> = db
+                    .query_row("SELECT token FROM leases WHERE user_id = ?1", [user], |r| r.get(0))
+                    .optional()?;
+                if current != Some(token) {
+                    return Ok(false);
+                }
+            }
+            db.execute(
+                "INSERT INTO connection_status (user_id, status, reason, updated_at_ms, instance)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(user_id) DO UPDATE SET status = ?2, reason = ?3, updated_at_ms = ?4, instance = ?5",
+                params![user, status.as_str(), reason, now, instance],
+            )?;
+            Ok(true)
+        })?;
+        if written {
+            self.recorder.record(
+                instance,
+                Some(user),
+                EventKind::StoreWritten {
+                    status,
+                    reason: reason.to_string(),
+                },
+            );
+        }
+        Ok(written)
+    }
+
+    pub fn status(&self, user: &str) -> Result<Option<StatusRow>, StoreError> {
+        let row = self.with(|db| {
+            db.query_row(
+                "SELECT status, reason, updated_at_ms, instance FROM connection_status WHERE user_id = ?1",
+                [user],
+                |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+        })?;
+        row.map(|(status, reason, updated_at_ms, instance)| {
+            let status = ConnectionState::parse(&status).ok_or(StoreError::BadStatus(status))?;
+            Ok(StatusRow {
+                status,
+                reason,
+                updated_at_ms,
+                instance,
+            })
+        })
+        .transpose()
+    }
+
+    /// Takes `user`'s lease for `owner` if it is free, expired or already
+    /// `owner`'s; a new owner gets a new fencing token.
+    pub fn acquire_lease(
+        &self,
+        user: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, StoreError> {
+        let now = self.now_ms();
+        let expires = now + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
+        self.with(|db| {
+            let tx = db.transaction()?;
+            let current: Option<(String, u64, u64)> = tx
+                .query_row(
+                    "SELECT owner, expires_at_ms, token FROM leases WHERE user_id = ?1",
+                    [user],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let outcome = match current {
+                Some((holder, until, _)) if holder != owner && until > now => {
+                    LeaseOutcome::Held { owner: holder, expires_at_ms: until }
+                }
+                Some((holder, _, token)) => {
+                    let token = if holder == owner { token } else { token + 1 };
+                    tx.execute(
+                        "UPDATE leases SET owner = ?2, expires_at_ms = ?3, token = ?4 WHERE user_id = ?1",
+                        params![user, owner, expires, token],
+                    )?;
+                    LeaseOutcome::Acquired { token }
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO leases (user_id, owner, expires_at_ms, token) VALUES (?1, ?2, ?3, 1)",
+                        params![user, owner, expires],
+                    )?;
+                    LeaseOutcome::Acquired { token: 1 }
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+    }
+
+    /// Extends a lease still held with `token`; false if it was lost.
+    pub fn renew_lease(
+        &self,
+        user: &str,
+        owner: &str,
+        token: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = self.now_ms();
+        let expires = now + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
+        self.with(|db| {
+            db.execute(
+                "UPDATE leases SET expires_at_ms = ?4 WHERE user_id = ?1 AND owner = ?2 AND token = ?3",
+                params![user, owner, token, expires],
+            )
+            .map(|n| n == 1)
+        })
+    }
+
+    /// Gives a lease up at once (manual disconnect).
+    pub fn release_lease(&self, user: &str, owner: &str, token: u64) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.execute(
+                "UPDATE leases SET expires_at_ms = 0 WHERE user_id = ?1 AND owner = ?2 AND token = ?3",
+                params![user, owner, token],
+            )
+            .map(drop)
+        })
+    }
+
+    /// The reference's clean-up script: every status row to DISCONNECTED.
+    pub fn reset_all_statuses(&self, instance: &str) -> Result<(), StoreError> {
+        let users: Vec<String> = self.with(|db| {
+            let mut stmt = db.prepare("SELECT user_id FROM connection_status ORDER BY user_id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })?;
+        for user in users {
+            self.write_status(
+                instance,
+                &user,
+                ConnectionState::Disconnected,
+                "cleanup",
+                None,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: r.get(0)?,
+        enabled: r.get(1)?,
+        credentials: r.get(2)?,
+        logged_out: r.get(3)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::TokioClock;
+
+    fn store() -> Store {
+        Store::open_in_memory(Recorder::new(Arc::new(TokioClock::start()))).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lease_held_by_another_instance_is_refused_until_it_expires() {
+        let s = store();
+        let ttl = Duration::from_secs(75);
+        assert_eq!(
+            s.acquire_lease("alice", "app-1", ttl).unwrap(),
+            LeaseOutcome::Acquired { token: 1 }
+        );
+        tokio::time::advance(Duration::from_secs(74)).await;
+        assert!(matches!(
+            s.acquire_lease("alice", "app-2", ttl).unwrap(),
+            LeaseOutcome::Held { .. }
+        ));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(
+            s.acquire_lease("alice", "app-2", ttl).unwrap(),
+            LeaseOutcome::Acquired { token: 2 }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fenced_write_with_a_stale_token_is_dropped() {
+        let s = store();
+        let ttl = Duration::from_secs(75);
+        s.acquire_lease("alice", "app-1", ttl).unwrap();
+        tokio::time::advance(ttl).await;
+        s.acquire_lease("alice", "app-2", ttl).unwrap();
+        assert!(!s
+            .write_status("app-1", "alice", ConnectionState::Connected, "x", Some(1))
+            .unwrap());
+        assert!(s
+            .write_status("app-2", "alice", ConnectionState::Connected, "x", Some(2))
+            .unwrap());
+        assert_eq!(s.status("alice").unwrap().unwrap().instance, "app-2");
+    }
+}

@@ -1,0 +1,140 @@
+//! Judging a run against its scenario's `[expect.<preset>]`: which
+//! invariants had to hold, which violations had to be found.
+
+use std::collections::BTreeSet;
+
+use crate::invariants::{Violation, INVARIANT_IDS};
+use crate::report::Verdict;
+use crate::scenario::Expectation;
+
+/// The judgement of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub expected_holds: Vec<String>,
+    pub expected_violations: Vec<String>,
+    pub held: Vec<String>,
+    pub violated: Vec<String>,
+    /// Why it failed, a sentence each.
+    pub unmet: Vec<String>,
+}
+
+/// What is expected of a preset the scenario says nothing about: every
+/// invariant holds.
+pub fn default_expectation() -> Expectation {
+    Expectation {
+        holds: vec!["all".into()],
+        violates: Vec::new(),
+    }
+}
+
+pub fn judge(expect: &Expectation, violations: &[Violation]) -> Judgement {
+    let violated: BTreeSet<&str> = violations.iter().map(|v| v.invariant.as_str()).collect();
+    let must_violate: Vec<String> = expect.violates.clone();
+    let must_hold: Vec<String> = if expect.holds.iter().any(|h| h == "all") {
+        INVARIANT_IDS
+            .iter()
+            .filter(|id| !must_violate.iter().any(|v| v == *id))
+            .map(|id| id.to_string())
+            .collect()
+    } else {
+        expect.holds.clone()
+    };
+    let mut unmet = Vec::new();
+    for id in &must_hold {
+        let hits: Vec<&Violation> = violations.iter().filter(|v| &v.invariant == id).collect();
+        if let Some(first) = hits.first() {
+            unmet.push(format!(
+                "`{id}` must hold but was violated {} time(s); first at {:.1} s: {}",
+                hits.len(),
+                first.at.as_secs_f64(),
+                first.message
+            ));
+        }
+    }
+    for id in &must_violate {
+        if !violated.contains(id.as_str()) {
+            unmet.push(format!(
+                "`{id}` must be violated (the bug caught) but it held"
+            ));
+        }
+    }
+    Judgement {
+        verdict: if unmet.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        },
+        expected_holds: must_hold,
+        expected_violations: must_violate,
+        held: INVARIANT_IDS
+            .iter()
+            .filter(|id| !violated.contains(*id))
+            .map(|id| id.to_string())
+            .collect(),
+        violated: INVARIANT_IDS
+            .iter()
+            .filter(|id| violated.contains(*id))
+            .map(|id| id.to_string())
+            .collect(),
+        unmet,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn violation(id: &str) -> Violation {
+        Violation {
+            invariant: id.into(),
+            at: Duration::from_secs(3),
+            user: Some("alice".into()),
+            message: "m".into(),
+            evidence: vec![],
+        }
+    }
+
+    #[test]
+    fn a_run_passes_when_every_must_hold_held_and_every_bug_was_caught() {
+        let expect = Expectation {
+            holds: vec!["all".into()],
+            violates: vec!["single_socket".into()],
+        };
+        let j = judge(&expect, &[violation("single_socket")]);
+        assert_eq!(j.verdict, Verdict::Pass);
+        assert!(!j.expected_holds.contains(&"single_socket".to_string()));
+    }
+
+    #[test]
+    fn a_bug_that_was_not_caught_fails_the_run() {
+        let expect = Expectation {
+            holds: vec![],
+            violates: vec!["single_socket".into()],
+        };
+        let j = judge(&expect, &[]);
+        assert_eq!(j.verdict, Verdict::Fail);
+        assert_eq!(j.unmet.len(), 1);
+    }
+
+    #[test]
+    fn a_violated_must_hold_fails_the_run() {
+        let j = judge(&default_expectation(), &[violation("max_attempts")]);
+        assert_eq!(j.verdict, Verdict::Fail);
+        assert_eq!(j.violated, vec!["max_attempts".to_string()]);
+    }
+
+    #[test]
+    fn violations_outside_the_expectation_do_not_decide_the_verdict() {
+        let expect = Expectation {
+            holds: vec!["single_socket".into()],
+            violates: vec![],
+        };
+        assert_eq!(
+            judge(&expect, &[violation("max_attempts")]).verdict,
+            Verdict::Pass
+        );
+    }
+}
