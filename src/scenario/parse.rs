@@ -2,7 +2,7 @@
 //! spanned tree (`toml::de::DeTable`), so every error carries the line of the
 //! key or value it is about.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -675,11 +675,10 @@ impl Parser<'_> {
         let mut tabs = s.tabs.count;
         let mut paired: BTreeMap<&str, bool> =
             s.users.iter().map(|u| (u.id.as_str(), u.paired)).collect();
-        let mut reported_late: BTreeSet<usize> = BTreeSet::new();
         for &(t, i, k) in &occurrences {
             let (e, m) = (&s.events[i], &metas[i]);
             let when = format_duration(t);
-            if t > s.duration && reported_late.insert(i) {
+            if t > s.duration {
                 let default = if duration_given {
                     ""
                 } else {
