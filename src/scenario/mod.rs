@@ -1,5 +1,124 @@
 //! Scenario files (`scenarios/*.toml`): the model and its parser.
+//!
+//! A scenario is a TOML file written by people and reviewed in pull requests.
+//! Every field is optional and has the default noted below (and on the
+//! [`model`](Scenario) fields); a typo or an unknown field anywhere is an
+//! error that names file, line and field ([`ScenarioError`]).
+//!
+//! # Format
+//!
+//! Durations are strings with a unit: `"250ms"`, `"90s"`, `"5m"`, `"2h"`,
+//! `"1h 30m"` (humantime syntax; never negative). Array indices in error
+//! messages count from 0 (`events[0]` is the first `[[events]]`).
+//!
+//! ```toml
+//! name = "repeated_440"          # default: the file stem; names the report folder
+//! description = """
+//! What production problem this reproduces."""   # default: empty
+//! seed = 7                       # default: 1
+//! duration = "30m"               # scripted part of the run; default 10m
+//! quiet_tail = "5m"              # fault-free time kept at the end; default 5m
+//! tick = "10ms"                  # turmoil tick, > 0; default 10ms
+//! instances = 1                  # app instances from the start, >= 1; default 1
+//!
+//! [[users]]                      # default: one user `alice`, paired and enabled
+//! id = "alice"                   # required; unique; letters, digits and . _ - @ +
+//! paired = true                  # has a linked device; false gets QR refs. Default true
+//! enabled = true                 # walked by the auto-reconnector. Default true
+//!
+//! [supervisor]
+//! preset = "stable"              # legacy | seed-fix | stable; default stable
+//! [supervisor.overrides]         # any policy knob, checked against every preset
+//! cooldown = "90s"
+//!
+//! [tabs]                         # dashboard tabs polling GET /api/whatsapp/status
+//! count = 20                     # default 0
+//! poll_interval = "2s"           # > 0; default 5s
+//! jitter = "500ms"               # default 0s
+//! user = "alice"                 # default: the first user
+//!
+//! [network]                      # latency on every link
+//! min_latency = "1ms"            # default 1ms
+//! max_latency = "20ms"           # >= min_latency; default 20ms
+//!
+//! [[events]]
+//! at = "2m"                      # required; <= duration (repetitions too)
+//! action = "close"               # required; see the table below
+//! user = "alice"                 # default: the first user
+//! code = 440
+//! repeat = { every = "3m", times = 5 }   # optional; every > 0, times >= 1
+//!
+//! [[events]]
+//! at = "10m"
+//! action = "partition"
+//! link = "app-wa"
+//! duration = "2m"
+//!
+//! [expect.legacy]                # per preset: what must be caught...
+//! violates = ["single_socket", "reconnect_cooldown"]
+//! [expect.seed-fix]
+//! violates = ["reconnect_cooldown"]
+//! holds = ["status_read_only"]
+//! [expect.stable]                # ...and what must hold
+//! holds = ["all"]                # all = every invariant not in `violates`
+//! ```
+//!
+//! # Actions
+//!
+//! Every event takes `at`, `action` and optionally `repeat`; besides those an
+//! action takes only the parameters listed here (anything else is an error).
+//! `user` defaults to the first user, `link` to `"app-wa"` (or
+//! `"browser-app"`), `instance` to 1, `count` to 1. Windows (`duration`,
+//! `down`, `up`, `delay`, `restart_after`) must be longer than zero.
+//!
+//! | action | parameters | meaning |
+//! |---|---|---|
+//! | `close` | `user`, `code` (required) | the endpoint closes the user's socket with `code` (440: another device took over) |
+//! | `refuse` | `user`, `count`, `code` (required) | the next `count` connects of the user are refused with `code` |
+//! | `unavailable` | `duration` | every connect and open socket gets 503 |
+//! | `logout` | `user` | the device is unlinked: 401 now and on every connect |
+//! | `pair` | `user` | the user scans the QR (must not be paired then); 515 follows |
+//! | `ping_silence` | `duration` | the endpoint stops answering pings |
+//! | `slow_handshake` | `delay`, `duration` | each hello answer is delayed by `delay` |
+//! | `partition` | `link`, `duration` | the link is cut, then repaired |
+//! | `flap` | `link`, `duration`, `down`, `up`, `jitter` (default 0s) | the link goes down and up in turn, each period stretched by up to `jitter` |
+//! | `latency` | `link`, `min`, `max`, `duration` | the link's latency is `min..max` |
+//! | `loss` | `link`, `rate` (0..=1), `duration` | each message is dropped with `rate` |
+//! | `crash` | `instance`, `restart_after` (optional) | the app instance crashes, restarting after `restart_after` if given |
+//! | `start_instance` | — | one more app instance starts (numbered next) |
+//! | `open_tabs`, `close_tabs` | `count` | dashboard tabs open or close |
+//! | `connect`, `disconnect` | `user`, `instance` | the dashboard's buttons, pressed on an instance |
+//!
+//! Close codes: 401, 403, 408, 411, 428, 440, 500, 503, 515.
+//!
+//! Checks across the timeline: every occurrence (repetitions included) fires
+//! no later than `duration`; a repeated window is not longer than its period;
+//! `instance` names an instance that is running by then (`instances` plus the
+//! `start_instance` events so far); `close_tabs` closes no more tabs than are
+//! open; `pair` is for a user that is unpaired (or logged out) by then.
+//!
+//! # Expectations
+//!
+//! `[expect.<preset>]` (preset one of `legacy`, `seed-fix`, `stable`) holds
+//! `holds` and/or `violates`: lists of invariant ids (`single_socket`,
+//! `reconnect_cooldown`, `max_attempts`, `backoff_schedule`,
+//! `status_read_only`, `eventually_connected`, `store_matches_truth`,
+//! `no_zombie_work`). `holds = ["all"]` is expanded to every invariant not in
+//! `violates`. A preset without an entry must hold every invariant.
+//!
+//! # Overrides
+//!
+//! `[supervisor.overrides]` keys are policy knobs
+//! ([`Policy`](crate::supervisor::policy::Policy)); each is applied to every
+//! preset when the file is read, so an unknown knob or a bad value is refused
+//! at its line whichever preset later runs.
 
+mod duration;
+mod error;
 mod model;
+mod parse;
 
+pub use duration::{format_duration, parse_duration};
+pub use error::ScenarioError;
 pub use model::*;
+pub use parse::{load, load_dir, parse, ACTIONS, CLOSE_CODES, LINK_NAMES};

@@ -1,0 +1,150 @@
+//! Why a scenario file was refused: always one line naming file, line and field.
+
+use std::path::{Path, PathBuf};
+
+/// A scenario file that could not be read or does not say something loopguard
+/// can run. Its `Display` is one line:
+///
+/// ```text
+/// scenarios/x.toml:12: events[2].code: unknown close code 999 (known: 401, 403, ...)
+/// scenarios/x.toml:3: unknown field `durration` (did you mean `duration`? expected one of ...)
+/// scenarios/x.toml:14: events[0]: unknown field `cod` for action `close` (...)
+/// scenarios/missing.toml: cannot read: No such file or directory
+/// ```
+///
+/// For an unknown or missing field the prefix is the table it belongs to (none
+/// at the top level) and the message names the key; otherwise the prefix is
+/// the field itself. [`ScenarioError::field`] is always the full path of the
+/// offending field (`events[2].code`, `durration`, `events[0].cod`); array
+/// indices count from 0.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{}: cannot read: {reason}", .file.display())]
+    Read {
+        file: PathBuf,
+        /// The OS's words, without the `(os error N)` suffix.
+        reason: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid scenario.
+    #[error("{}:{line}: {}{message}", .file.display(), prefix(.context.as_deref()))]
+    Invalid {
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// Full path of the offending field, when there is one.
+        field: Option<String>,
+        /// What the message is prefixed with (the field, or for an unknown
+        /// or missing field the table holding it).
+        context: Option<String>,
+        message: String,
+    },
+}
+
+fn prefix(context: Option<&str>) -> String {
+    match context {
+        Some(c) if !c.is_empty() => format!("{c}: "),
+        _ => String::new(),
+    }
+}
+
+impl ScenarioError {
+    pub(crate) fn read(file: &Path, source: std::io::Error) -> Self {
+        let text = source.to_string();
+        let reason = match text.rfind(" (os error ") {
+            Some(i) if text.ends_with(')') => text[..i].to_string(),
+            _ => text,
+        };
+        ScenarioError::Read {
+            file: file.to_path_buf(),
+            reason,
+            source,
+        }
+    }
+
+    /// An error about `field`, shown as `file:line: field: message`.
+    pub(crate) fn at(file: &Path, line: usize, field: &str, message: impl Into<String>) -> Self {
+        let field = (!field.is_empty()).then(|| field.to_string());
+        ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            line,
+            context: field.clone(),
+            field,
+            message: one_line(message.into()),
+        }
+    }
+
+    /// An error about key `key` of table `parent`, shown as
+    /// `file:line: parent: message` (the message names the key).
+    pub(crate) fn within(
+        file: &Path,
+        line: usize,
+        parent: &str,
+        key: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            line,
+            field: Some(join(parent, key)),
+            context: (!parent.is_empty()).then(|| parent.to_string()),
+            message: one_line(message.into()),
+        }
+    }
+
+    /// The file, as it was given.
+    pub fn file(&self) -> &Path {
+        match self {
+            ScenarioError::Read { file, .. } | ScenarioError::Invalid { file, .. } => file,
+        }
+    }
+
+    /// 1-based line of the problem; `None` when the file could not be read.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ScenarioError::Read { .. } => None,
+            ScenarioError::Invalid { line, .. } => Some(*line),
+        }
+    }
+
+    /// Full path of the offending field (`events[2].code`, array indices from
+    /// 0); `None` when the file could not be read or is not valid TOML at a
+    /// place that is not a key.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ScenarioError::Read { .. } => None,
+            ScenarioError::Invalid { field, .. } => field.as_deref(),
+        }
+    }
+
+    /// The message alone, without file, line and field.
+    pub fn message(&self) -> &str {
+        match self {
+            ScenarioError::Read { reason, .. } => reason,
+            ScenarioError::Invalid { message, .. } => message,
+        }
+    }
+}
+
+/// `parent.key`, or `key` at the top level.
+pub(crate) fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+fn one_line(message: String) -> String {
+    if !message.contains('\n') {
+        return message;
+    }
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
