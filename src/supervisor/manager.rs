@@ -166,7 +166,8 @@ impl Supervisor {
         };
         let mut sessions = lock(&self.inner.sessions);
         if let Some(s) = sessions.get(user) {
-            if s.state == ConnectionState::Connected && s.live.is_some() {
+            let blind_retry = cause == AttemptCause::Backoff && !policy.retry_checks_state;
+            if s.state == ConnectionState::Connected && s.live.is_some() && !blind_retry {
                 return ConnectOutcome::AlreadyConnected;
             }
             let locked = lock(&self.inner.locks).contains(user);
@@ -186,10 +187,8 @@ impl Supervisor {
         let s = sessions
             .entry(user.to_string())
             .or_insert_with(|| Session::new(id));
-        if let Some(retry) = s.retry.take() {
-            if cause != AttemptCause::Backoff {
-                retry.abort();
-            }
+        if cause == AttemptCause::Backoff {
+            s.retry = None;
         }
         if s.live.take().is_some() {
             // Only a policy without the busy check gets here with a live

@@ -73,6 +73,10 @@ pub struct Policy {
     /// schedules a retry, which replaces the live socket in turn. This is the
     /// 440 ping-pong of the original loop.
     pub stale_close_acts: bool,
+    /// A backoff retry looks at the user's state first and does nothing if
+    /// the user is connected; when false it opens a new socket whatever the
+    /// state, as the original service's retry called the initializer directly.
+    pub retry_checks_state: bool,
     /// Own each user through a lease row in the store before connecting it.
     pub lease: bool,
     /// How long a lease lasts unless renewed (renewed with every keep-alive).
