@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::trace::truth::UserTruth;
+use crate::trace::truth::{ClientSocket, Interval, Truth, UserTruth};
 use crate::trace::{EventKind, TraceEvent};
 
 use super::Violation;
@@ -71,6 +71,30 @@ pub(crate) fn rows_by_user(trace: &[TraceEvent]) -> BTreeMap<&str, Vec<usize>> {
         }
     }
     map
+}
+
+/// Every client socket of the run by its conn id (unique in a run), with
+/// its user.
+pub(crate) fn client_sockets_by_conn(truth: &Truth) -> BTreeMap<u64, (&str, &ClientSocket)> {
+    truth
+        .users
+        .iter()
+        .flat_map(|(user, ut)| {
+            ut.client_sockets
+                .iter()
+                .map(move |s| (s.conn, (user.as_str(), s)))
+        })
+        .collect()
+}
+
+/// The connected interval holding `t`, if any. `intervals` are sorted and
+/// do not overlap, as [`UserTruth::connected`] is.
+pub(crate) fn connected_at(intervals: &[Interval], t: Duration) -> Option<&Interval> {
+    let after = intervals.partition_point(|i| i.start <= t);
+    after
+        .checked_sub(1)
+        .map(|k| &intervals[k])
+        .filter(|i| i.contains(t))
 }
 
 /// Something that went wrong with a user's link, as ground truth saw it.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::trace::truth::{Interval, UserTruth};
 use crate::trace::{AttemptCause, EventKind, TraceEvent};
 
-use super::common::{failures, Failure};
+use super::common::{connected_at, failures, Failure};
 use super::Params;
 
 #[derive(Debug, Clone)]
@@ -56,18 +56,20 @@ pub(crate) fn user_episodes(
 ) -> UserEpisodes {
     let uptime = params.episode_min_uptime;
     let connected: &[Interval] = ut.map(|u| u.connected.as_slice()).unwrap_or(&[]);
-    let stable_at = |t: Duration| {
-        connected
-            .iter()
-            .any(|i| i.start + uptime <= t && i.contains(t))
-    };
-    // When the episode that began at `start` ends, if by `t`: the first
-    // moment after `start` at which a connection has been up for `uptime`.
+    let stable_at = |t: Duration| connected_at(connected, t).is_some_and(|i| i.start + uptime <= t);
+    // The moments at which a connection has been up for `uptime`, in order.
+    let stable_from: Vec<Duration> = connected
+        .iter()
+        .map(|i| i.start + uptime)
+        .zip(connected)
+        .filter(|(stable, i)| i.end.is_none_or(|e| e >= *stable))
+        .map(|(stable, _)| stable)
+        .collect();
+    // Whether the episode that began at `start` has ended by `t`: a
+    // connection became stable after `start`, at or before `t`.
     let ends_by = |start: Duration, t: Duration| {
-        connected.iter().any(|i| {
-            let stable = i.start + uptime;
-            stable > start && stable <= t && i.end.is_none_or(|e| e >= stable)
-        })
+        let first = stable_from.partition_point(|s| *s <= start);
+        stable_from.get(first).is_some_and(|s| *s <= t)
     };
 
     enum Item {

@@ -91,8 +91,8 @@ fn after_non_retryable(
     let mut explained = BTreeSet::new();
     let mut reported: BTreeSet<usize> = BTreeSet::new();
     for open in opens {
-        let Some(&(close_row, close_at, code, sock)) =
-            closes.iter().rev().find(|c| c.0 < open.opened_row)
+        let before = closes.partition_point(|c| c.0 < open.opened_row);
+        let Some(&(close_row, close_at, code, sock)) = before.checked_sub(1).map(|k| &closes[k])
         else {
             continue;
         };
@@ -100,19 +100,20 @@ fn after_non_retryable(
         if gap >= params.cooldown || reported.contains(&close_row) {
             continue;
         }
+        let next_manual = manual.partition_point(|m| *m <= close_row);
         if manual
-            .iter()
-            .any(|m| close_row < *m && *m < open.opened_row)
+            .get(next_manual)
+            .is_some_and(|m| *m < open.opened_row)
         {
             continue;
         }
         reported.insert(close_row);
         // The supervisor's own account of why it opened: the latest attempt
         // on that host between the close and the open.
-        let attempt = rows.iter().rev().copied().find(|r| {
-            close_row < *r
-                && *r < open.opened_row
-                && trace[*r].host == open.host
+        let between = &rows[rows.partition_point(|r| *r <= close_row)
+            ..rows.partition_point(|r| *r < open.opened_row)];
+        let attempt = between.iter().rev().copied().find(|r| {
+            trace[*r].host == open.host
                 && matches!(trace[*r].kind, EventKind::AttemptStarted { .. })
         });
         let why = match attempt.map(|r| &trace[r].kind) {
@@ -190,7 +191,8 @@ fn auto_after_disconnect(
         else {
             continue;
         };
-        let Some((d_row, what)) = disconnects.iter().rev().find(|d| d.0 < row) else {
+        let before = disconnects.partition_point(|d| d.0 < row);
+        let Some((d_row, what)) = before.checked_sub(1).map(|k| &disconnects[k]) else {
             continue;
         };
         let at = trace[row].at;

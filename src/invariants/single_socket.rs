@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::trace::truth::{ClientSocket, EndpointSocket, Truth};
 use crate::trace::{EventKind, TraceEvent};
 
-use super::common::{secs, violation};
+use super::common::{client_sockets_by_conn, secs, violation};
 use super::{Invariant, Params, RunContext, Violation};
 
 /// (a) A user never has two client-side sockets open at once, across all app
@@ -137,10 +137,14 @@ fn self_inflicted_conflicts(trace: &[TraceEvent], truth: &Truth) -> Vec<Violatio
             by_sock.insert(s.sock, (user.as_str(), s));
         }
     }
+    let clients = client_sockets_by_conn(truth);
     let client_of = |sock: u64| -> Option<(&str, &ClientSocket)> {
         let (user, es) = by_sock.get(&sock)?;
         let conn = es.client_conn?;
-        truth.user(user)?.client_socket(conn).map(|c| (*user, c))
+        clients
+            .get(&conn)
+            .filter(|(owner, _)| owner == user)
+            .map(|(_, c)| (*user, *c))
     };
 
     let mut out = Vec::new();

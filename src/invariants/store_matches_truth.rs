@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::trace::truth::{Truth, UserTruth};
 use crate::trace::{ConnectionState, EventKind, TraceEvent};
 
-use super::common::{param, secs, truth_rows_at, violation};
+use super::common::{connected_at, param, secs, truth_rows_at, violation};
 use super::{Invariant, Params, RunContext, Violation};
 
 /// The stored status of U is its latest `StoreWritten` by any host
@@ -182,7 +182,7 @@ fn judge_user(
             Some((EventKind::StoreWritten { status, .. }, host)) => (*status, Some(host)),
             _ => (ConnectionState::Disconnected, None),
         };
-        let connected = ut.is_connected_at(p);
+        let connected = connected_at(&ut.connected, p).is_some();
         let exempt = writer.and_then(|h| windows.get(h)).is_some_and(|ws| {
             ws.iter()
                 .any(|(from, to)| *from <= p && to.is_none_or(|to| p < to))
