@@ -220,7 +220,8 @@ fn a_day_long_run_plots_in_well_under_a_second() {
     assert!(svg < 2_000_000, "svg is {svg} bytes");
 }
 
-/// Writes the fixtures' timelines where a person can look at them:
+/// Writes the fixtures as run folders and rebuilds their report, where a
+/// person can look at it:
 /// `LOOPGUARD_LOOK=/some/dir cargo test --release --test report_timeline -- --ignored`.
 #[test]
 #[ignore]
@@ -228,21 +229,33 @@ fn render_fixtures_for_a_look() {
     let dir = std::path::PathBuf::from(
         std::env::var("LOOPGUARD_LOOK").unwrap_or("/tmp/loopguard-look".into()),
     );
-    for (name, (s, t)) in [
-        ("one-minute", report_fixtures::one_minute()),
+    for (name, (mut s, t)) in [
+        ("one-minute.legacy", report_fixtures::one_minute()),
         (
-            "busy-1h",
+            "busy-1h.legacy",
             report_fixtures::busy(3_600_000, &["alice", "bob", "carol"], 3),
         ),
         (
-            "busy-24h",
+            "busy-24h.legacy",
             report_fixtures::busy(86_400_000, &["alice", "bob", "carol"], 3),
         ),
     ] {
         let d = dir.join(name);
         std::fs::create_dir_all(&d).unwrap();
+        s.run = name.to_string();
+        s.scenario = name.trim_end_matches(".legacy").to_string();
+        std::fs::write(
+            d.join("summary.json"),
+            serde_json::to_string_pretty(&s).unwrap(),
+        )
+        .unwrap();
+        loopguard::trace::write_trace(std::fs::File::create(d.join("trace.csv")).unwrap(), &t)
+            .unwrap();
         let start = Instant::now();
         write_timeline(&d, &s, &t).unwrap();
         eprintln!("{name}: {} events, {:?}", t.len(), start.elapsed());
     }
+    let start = Instant::now();
+    let n = loopguard::report::rebuild(&dir).unwrap();
+    eprintln!("rebuild of {n} runs: {:?}", start.elapsed());
 }

@@ -139,6 +139,37 @@ pub fn sentence(v: &Violation) -> String {
     out
 }
 
+/// How many violations of one invariant a run's section spells out before
+/// collapsing the rest.
+pub const SHOWN_PER_INVARIANT: usize = 10;
+
+/// The violations to spell out (the first [`SHOWN_PER_INVARIANT`] of each
+/// invariant) and the rest, both in the run's order.
+pub fn split_violations(all: &[Violation]) -> (Vec<&Violation>, Vec<&Violation>) {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    all.iter().partition(|v| {
+        let n = seen.entry(v.invariant.as_str()).or_default();
+        *n += 1;
+        *n <= SHOWN_PER_INVARIANT
+    })
+}
+
+/// `single_socket ×381, max_attempts ×2`, in order of first appearance.
+pub fn count_by_invariant(vs: &[&Violation]) -> String {
+    let mut order: Vec<(&str, usize)> = Vec::new();
+    for v in vs {
+        match order.iter_mut().find(|(id, _)| *id == v.invariant) {
+            Some((_, n)) => *n += 1,
+            None => order.push((&v.invariant, 1)),
+        }
+    }
+    order
+        .iter()
+        .map(|(id, n)| format!("{id} ×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Counts over all runs, for the summary line.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overview {

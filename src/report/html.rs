@@ -171,8 +171,17 @@ fn matrix(h: &mut String, runs: &[(RunSummary, RunMetrics)], o: &Overview) {
 }
 
 fn runs_table(h: &mut String, runs: &[(RunSummary, RunMetrics)]) {
+    h.push_str("<h2>Runs</h2>\n<p class=\"small\">Invariants: ");
+    for o in [
+        Outcome::Held,
+        Outcome::Caught,
+        Outcome::Broken,
+        Outcome::Missed,
+    ] {
+        let _ = write!(h, "<span class=\"chip {}\">{}</span> ", o.tag(), o.label());
+    }
     h.push_str(
-        "<h2>Runs</h2>\n<table class=\"runs\">\n<thead><tr><th>run</th><th>verdict</th>\
+        "</p>\n<table class=\"runs\">\n<thead><tr><th>run</th><th>verdict</th>\
          <th>invariants</th><th>uptime</th><th>attempts</th><th>closes by code</th>\
          <th>longest disconnected</th><th>recover median / max</th><th>files</th></tr></thead>\n<tbody>\n",
     );
@@ -208,11 +217,11 @@ fn runs_table(h: &mut String, runs: &[(RunSummary, RunMetrics)]) {
                 );
             }
         }
-        let _ = write!(
+        let _ = writeln!(
             h,
             "</td><td class=\"num\">{up}</td><td class=\"num\">{at}<br><span class=\"small\">{by}</span></td>\
              <td>{cl}</td><td class=\"num\">{ld}</td><td class=\"num\">{rec}</td>\
-             <td><a href=\"{png}\">timeline</a> <a href=\"{svg}\">svg</a><br><a href=\"{csv}\">trace</a></td></tr>\n",
+             <td><a href=\"{png}\">timeline</a> <a href=\"{svg}\">svg</a><br><a href=\"{csv}\">trace</a></td></tr>",
             up = meter(m.uptime_pct),
             at = m.attempts_total,
             by = esc(&explain::attempts_by_cause(&m.attempts)),
@@ -328,27 +337,46 @@ fn run_section(h: &mut String, i: usize, s: &RunSummary, m: &RunMetrics) {
              <th>what happened</th></tr></thead>\n<tbody>\n",
             s.violations.len()
         );
-        for v in &s.violations {
-            let expected = s.expected_violations.contains(&v.invariant);
-            let tag = if expected { "caught" } else { "broken" };
+        let (shown, more) = explain::split_violations(&s.violations);
+        for v in shown {
+            violation_row(h, s, v);
+        }
+        if !more.is_empty() {
             let _ = write!(
                 h,
-                "<tr class=\"violation\"><td><span class=\"chip {tag}\" title=\"{meaning}\">{id}</span></td>\
-                 <td class=\"num\">{at}</td><td>{user}</td><td class=\"sentence\">{sentence}",
-                meaning = esc(explain::meaning(&v.invariant)),
-                id = esc(&v.invariant),
-                at = esc(&format::instant(v.at)),
-                user = esc(v.user.as_deref().unwrap_or("—")),
-                sentence = esc(&explain::sentence(v)),
+                "<tr><td colspan=\"4\"><details><summary>{n} more violation{pl} of the same invariants \
+                 ({by})</summary>\n<table>\n<tbody>\n",
+                n = more.len(),
+                pl = explain::plural(more.len()),
+                by = esc(&explain::count_by_invariant(&more)),
             );
-            if !v.evidence.is_empty() {
-                evidence(h, &v.evidence);
+            for v in more {
+                violation_row(h, s, v);
             }
-            h.push_str("</td></tr>\n");
+            h.push_str("</tbody>\n</table>\n</details></td></tr>\n");
         }
         h.push_str("</tbody>\n</table>\n");
     }
     h.push_str("</section>\n");
+}
+
+fn violation_row(h: &mut String, s: &RunSummary, v: &crate::invariants::Violation) {
+    let expected = s.expected_violations.contains(&v.invariant);
+    let tag = if expected { "caught" } else { "broken" };
+    let _ = write!(
+        h,
+        "<tr class=\"violation\"><td><span class=\"chip {tag}\" title=\"{meaning}\">{id}</span></td>\
+         <td class=\"num\">{at}</td><td>{user}</td><td class=\"sentence\">{sentence}",
+        meaning = esc(explain::meaning(&v.invariant)),
+        id = esc(&v.invariant),
+        at = esc(&format::instant(v.at)),
+        user = esc(v.user.as_deref().unwrap_or("—")),
+        sentence = esc(&explain::sentence(v)),
+    );
+    if !v.evidence.is_empty() {
+        evidence(h, &v.evidence);
+    }
+    h.push_str("</td></tr>\n");
 }
 
 fn evidence(h: &mut String, rows: &[TraceEvent]) {

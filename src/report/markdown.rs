@@ -190,16 +190,35 @@ fn run_section(m: &mut String, s: &RunSummary, r: &RunMetrics) {
         return;
     }
     let _ = write!(m, "\n### Violations ({})\n", s.violations.len());
-    for (i, v) in s.violations.iter().enumerate() {
-        let expected = if s.expected_violations.contains(&v.invariant) {
-            " (expected)"
-        } else {
-            ""
-        };
-        let _ = write!(m, "\n{}. {}{expected}\n", i + 1, esc(&explain::sentence(v)));
-        if !v.evidence.is_empty() {
-            evidence(m, &v.evidence);
+    let (shown, more) = explain::split_violations(&s.violations);
+    for (i, v) in shown.iter().enumerate() {
+        violation_item(m, s, i + 1, v);
+    }
+    if !more.is_empty() {
+        let _ = write!(
+            m,
+            "\n<details><summary>{} more violation{} of the same invariants ({})</summary>\n",
+            more.len(),
+            explain::plural(more.len()),
+            esc(&explain::count_by_invariant(&more))
+        );
+        let first = s.violations.len() - more.len() + 1;
+        for (i, v) in more.iter().enumerate() {
+            violation_item(m, s, first + i, v);
         }
+        m.push_str("\n</details>\n");
+    }
+}
+
+fn violation_item(m: &mut String, s: &RunSummary, n: usize, v: &crate::invariants::Violation) {
+    let expected = if s.expected_violations.contains(&v.invariant) {
+        " (expected)"
+    } else {
+        ""
+    };
+    let _ = write!(m, "\n{n}. {}{expected}\n", esc(&explain::sentence(v)));
+    if !v.evidence.is_empty() {
+        evidence(m, &v.evidence);
     }
 }
 

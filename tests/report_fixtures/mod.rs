@@ -324,7 +324,7 @@ pub fn one_minute() -> (RunSummary, Vec<TraceEvent>) {
             45_000,
             "max_attempts",
             Some("bob"),
-            "a status request started a connection attempt",
+            "a sixth backoff attempt came within one episode",
             vec![],
         ),
         violation(

@@ -22,6 +22,9 @@ use super::model::{Lane, Timeline};
 use super::scale;
 use super::style::*;
 
+/// A span of pixel columns, both ends included.
+type PxRange = (i32, i32);
+
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// States in the order they stack inside a mixed column, top to bottom;
@@ -178,7 +181,7 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
     fn faults(&self) -> DrawResult<DB> {
         let sc = &self.l.scale;
         // Pixel ranges per (kind, shaded lanes), merged where they touch.
-        let mut ranges: BTreeMap<(FaultKind, Option<&str>), Vec<(i32, i32)>> = BTreeMap::new();
+        let mut ranges: BTreeMap<(FaultKind, Option<&str>), Vec<PxRange>> = BTreeMap::new();
         let mut labels: BTreeMap<FaultKind, Vec<(i32, i32, &str)>> = BTreeMap::new();
         for f in &self.t.faults {
             let x0 = sc.x(f.start);
