@@ -197,8 +197,24 @@ fn the_same_run_draws_the_same_bytes() {
 
 #[test]
 fn a_day_long_run_plots_in_well_under_a_second() {
-    let (summary, trace) = report_fixtures::busy(86_400_000, &["alice", "bob", "carol"], 3);
-    assert!(trace.len() > 50_000, "a busy day: {} rows", trace.len());
+    let (summary, mut trace) = report_fixtures::busy(86_400_000, &["alice", "bob", "carol"], 3);
+    // Four more dashboard tabs polling every second: a heavy day's trace.
+    for tab in 2..6u32 {
+        for s in 0..86_400u64 {
+            trace.push(loopguard::trace::TraceEvent {
+                at: Duration::from_millis(s * 1_000 + u64::from(tab)),
+                host: "browser".into(),
+                user: Some("bob".into()),
+                kind: EventKind::StatusPolled {
+                    tab,
+                    http_status: 200,
+                    state: Some(ConnectionState::Connected),
+                },
+            });
+        }
+    }
+    trace.sort_by_key(|e| e.at);
+    assert!(trace.len() > 400_000, "a busy day: {} rows", trace.len());
     let dir = tempfile::tempdir().unwrap();
     let start = Instant::now();
     write_timeline(dir.path(), &summary, &trace).unwrap();
@@ -218,6 +234,39 @@ fn a_day_long_run_plots_in_well_under_a_second() {
         .unwrap()
         .len();
     assert!(svg < 2_000_000, "svg is {svg} bytes");
+}
+
+#[test]
+fn an_empty_run_still_draws() {
+    let summary = report_fixtures::summary("empty.stable", "empty", "stable", 0, &[], &[]);
+    let t = Timeline::from_run(&summary, &[]);
+    assert!(t.lanes.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    write_timeline(dir.path(), &summary, &[]).unwrap();
+    assert!(dir.path().join("timeline.png").is_file());
+}
+
+#[test]
+fn a_violation_naming_no_user_gets_a_run_wide_row() {
+    let (mut summary, trace) = report_fixtures::one_minute();
+    summary.violations.push(report_fixtures::violation(
+        59_000,
+        "store_matches_truth",
+        None,
+        "the store said CONNECTED for 6 s with no socket open",
+        vec![],
+    ));
+    let svg = render_svg(&Timeline::from_run(&summary, &trace)).unwrap();
+    assert!(svg.contains(">\nrun-wide\n</text>"));
+    assert!(svg.contains(">\nstore_matches_truth\n</text>"));
+}
+
+#[test]
+fn a_missing_folder_is_named_in_the_error() {
+    let (summary, trace) = report_fixtures::one_minute();
+    let dir = tempfile::tempdir().unwrap();
+    let err = write_timeline(&dir.path().join("nope"), &summary, &trace).unwrap_err();
+    assert!(err.to_string().contains("nope/timeline.svg"), "{err}");
 }
 
 /// Writes the fixtures as run folders and rebuilds their report, where a
@@ -258,4 +307,29 @@ fn render_fixtures_for_a_look() {
     let start = Instant::now();
     let n = loopguard::report::rebuild(&dir).unwrap();
     eprintln!("rebuild of {n} runs: {:?}", start.elapsed());
+}
+
+#[test]
+#[ignore]
+fn render_edge_cases_for_a_look() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("LOOPGUARD_LOOK").unwrap_or("/tmp/loopguard-look".into()),
+    );
+    let summary = report_fixtures::summary("empty.stable", "empty", "stable", 0, &[], &[]);
+    let d = dir.join("edge-empty");
+    std::fs::create_dir_all(&d).unwrap();
+    write_timeline(&d, &summary, &[]).unwrap();
+    let (mut summary, trace) = report_fixtures::one_minute();
+    summary.scenario = "<script>alert(1)</script> with a very long name that goes on and on and on and on and on and on and on and on and on and on".into();
+    summary.users[0] = "alice-with-a-really-long-user-identifier@example.com".into();
+    summary.violations.push(report_fixtures::violation(
+        59_000,
+        "store_matches_truth",
+        None,
+        "x",
+        vec![],
+    ));
+    let d = dir.join("edge-odd");
+    std::fs::create_dir_all(&d).unwrap();
+    write_timeline(&d, &summary, &trace).unwrap();
 }
