@@ -10,7 +10,7 @@
 pub mod endpoint;
 pub mod invariants;
 pub mod report;
-// pub mod run;
+pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod supervisor;

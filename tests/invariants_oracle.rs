@@ -767,7 +767,7 @@ mod status_read_only {
     }
 
     #[test]
-    fn a_socket_opened_with_a_status_answer_and_no_attempt_is_a_violation() {
+    fn a_socket_no_attempt_owns_after_a_status_answer_is_a_violation() {
         let mut t = Trace::default();
         t.polled(5_000, ALICE);
         let served = t.served(5_000, "app-1", ALICE);
@@ -786,6 +786,15 @@ mod status_read_only {
         t.served(5_000, "app-1", ALICE);
         t.attempt(5_000, "app-1", ALICE, 1, AttemptCause::Backoff);
         t.open(5_000, "app-1", ALICE, 1);
+        none(check(&StatusReadOnly, &t));
+    }
+
+    #[test]
+    fn a_status_answer_between_an_attempt_and_its_socket_is_clean() {
+        let mut t = Trace::default();
+        t.attempt(5_000, "app-1", ALICE, 1, AttemptCause::Auto);
+        t.served(5_005, "app-1", ALICE);
+        t.open(5_010, "app-1", ALICE, 1);
         none(check(&StatusReadOnly, &t));
     }
 

@@ -113,10 +113,14 @@ pub(crate) fn failures(
     ut: Option<&UserTruth>,
     rows: &[usize],
 ) -> Vec<Failure> {
-    let mut out = Vec::new();
+    let mut out: Vec<Failure> = Vec::new();
     if let Some(ut) = ut {
+        // One failure per stream: the two ends of a broken stream close at
+        // different moments, and the failure is the first of them.
+        let mut by_conn: BTreeMap<u64, usize> = BTreeMap::new();
         for s in &ut.client_sockets {
             if let (Some(at), Some(row)) = (s.closed, s.closed_row) {
+                by_conn.insert(s.conn, out.len());
                 out.push(Failure {
                     at,
                     row,
@@ -126,11 +130,12 @@ pub(crate) fn failures(
         }
         for s in &ut.endpoint_sockets {
             if let (Some((at, code)), Some(row)) = (s.closed, s.closed_row) {
-                out.push(Failure {
-                    at,
-                    row,
-                    what: endpoint_close_words(s.sock, code),
-                });
+                let what = endpoint_close_words(s.sock, code);
+                match s.client_conn.and_then(|c| by_conn.get(&c)) {
+                    Some(&i) if out[i].row < row => {}
+                    Some(&i) => out[i] = Failure { at, row, what },
+                    None => out.push(Failure { at, row, what }),
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 //! `status_read_only`: the status API never starts a connection.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::trace::truth::Truth;
 use crate::trace::{AttemptCause, EventKind, TraceEvent};
@@ -10,11 +10,12 @@ use super::{Invariant, Params, RunContext, Violation};
 
 /// (a) Every `AttemptStarted{cause: status}` is a violation; its evidence
 /// adds the latest status poll or answer before it (of the same user when
-/// there is one). (b) A client socket of U that opens in the same
-/// millisecond as a `StatusServed` for U, with no `AttemptStarted` of U in
-/// that millisecond, is one too: a status-caused connection the supervisor
-/// did not own up to. (An attempt of cause status in that millisecond is
-/// already reported by (a); one of another cause explains the socket.)
+/// there is one). (b) A client socket of U on host H that no attempt owns
+/// (H has recorded no more attempts of U than sockets opened and dials
+/// failed for U so far) while a status answer for U was served on H since
+/// H's previous socket or attempt for U: a status-caused connection the
+/// supervisor did not own up to. An attempt of any cause owns the socket it
+/// leads to; (a) already reports attempts of cause status.
 pub struct StatusReadOnly;
 
 const ID: &str = "status_read_only";
@@ -38,24 +39,25 @@ impl Invariant for StatusReadOnly {
         let mut out = Vec::new();
         let mut last_status_of: BTreeMap<&str, usize> = BTreeMap::new();
         let mut last_status: Option<usize> = None;
-        // Per user: millisecond → rows of status answers; milliseconds with
-        // an attempt of any cause.
-        let mut served: BTreeMap<(&str, u64), usize> = BTreeMap::new();
-        let mut attempted: BTreeSet<(&str, u64)> = BTreeSet::new();
-        let mut opened: Vec<usize> = Vec::new();
+        // Per (host, user): attempts not yet matched by a socket or a failed
+        // dial, and the latest status answer since the last of those.
+        let mut owed: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        let mut served_since: BTreeMap<(&str, &str), usize> = BTreeMap::new();
 
         for (row, e) in trace.iter().enumerate() {
             let user = e.user();
+            let key = (e.host.as_str(), user);
             match &e.kind {
                 EventKind::StatusPolled { .. } | EventKind::StatusServed { .. } => {
                     last_status_of.insert(user, row);
                     last_status = Some(row);
                     if matches!(e.kind, EventKind::StatusServed { .. }) {
-                        served.entry((user, e.at_ms())).or_insert(row);
+                        served_since.insert(key, row);
                     }
                 }
                 EventKind::AttemptStarted { session, cause, .. } => {
-                    attempted.insert((user, e.at_ms()));
+                    *owed.entry(key).or_insert(0) += 1;
+                    served_since.remove(&key);
                     if *cause == AttemptCause::Status {
                         let before = last_status_of.get(user).copied().or(last_status);
                         let message = format!(
@@ -68,36 +70,33 @@ impl Invariant for StatusReadOnly {
                         out.push(violation(ID, e.at, user, message, trace, &rows));
                     }
                 }
-                EventKind::SocketOpened { .. } => opened.push(row),
+                EventKind::DialFailed { .. } => {
+                    let n = owed.entry(key).or_insert(0);
+                    *n = n.saturating_sub(1);
+                }
+                EventKind::SocketOpened { conn, .. } => {
+                    let n = owed.entry(key).or_insert(0);
+                    let owned = *n > 0;
+                    *n = n.saturating_sub(1);
+                    let served = served_since.remove(&key);
+                    if let (false, Some(served_row)) = (owned, served) {
+                        let message = format!(
+                            "conn {conn} opened on {} after a status answer for the user, with \
+                             no connection attempt to own it; the status API must only read",
+                            e.host,
+                        );
+                        out.push(violation(
+                            ID,
+                            e.at,
+                            user,
+                            message,
+                            trace,
+                            &[served_row, row],
+                        ));
+                    }
+                }
                 _ => {}
             }
-        }
-
-        for row in opened {
-            let e = &trace[row];
-            let key = (e.user(), e.at_ms());
-            let Some(&served_row) = served.get(&key) else {
-                continue;
-            };
-            if attempted.contains(&key) {
-                continue;
-            }
-            let EventKind::SocketOpened { conn, .. } = &e.kind else {
-                continue;
-            };
-            let message = format!(
-                "conn {conn} opened on {} in the same millisecond as a status answer for the \
-                 user, with no connection attempt recorded; the status API must only read",
-                e.host,
-            );
-            out.push(violation(
-                ID,
-                e.at,
-                e.user(),
-                message,
-                trace,
-                &[served_row, row],
-            ));
         }
         out
     }

@@ -1,8 +1,36 @@
 //! Run outputs: summaries, metrics, timelines, the stability report.
+//!
+//! - [`metrics`]: uptime, attempts, closes by code, recoveries of a run;
+//! - [`write_timeline`]: `timeline.svg` and `timeline.png` of a run;
+//! - [`write_stability_report`]: `index.html` and `report.md` over runs;
+//! - [`rebuild`]: all of it again from the run folders of an output
+//!   directory (`loopguard report DIR`).
 
+mod error;
+mod explain;
+mod folder;
+pub mod format;
+mod html;
 mod junit;
+mod markdown;
+mod metrics;
 mod summary;
+pub mod timeline;
 
 pub use junit::write_junit;
 
+pub use error::ReportError;
+pub use folder::{load_run, load_runs, rebuild, run_metrics, write_stability_report};
+pub use metrics::{metrics, metrics_for_users, RunMetrics, UserMetrics};
 pub use summary::*;
+pub use timeline::write_timeline;
+
+/// The HTML report as a string (what `index.html` holds).
+pub fn render_html(runs: &[(RunSummary, RunMetrics)]) -> String {
+    html::render(runs)
+}
+
+/// The Markdown report as a string (what `report.md` holds).
+pub fn render_markdown(runs: &[(RunSummary, RunMetrics)]) -> String {
+    markdown::render(runs)
+}

@@ -103,61 +103,52 @@ impl Truth {
         let mut users: BTreeMap<UserId, UserTruth> = BTreeMap::new();
         // Endpoint rows name the user only from hello on; keep sockets by id.
         let mut endpoint: BTreeMap<u64, (Option<UserId>, EndpointSocket)> = BTreeMap::new();
-        // Latest client socket per local address, to match endpoint peers.
-        let mut by_local: BTreeMap<String, (UserId, u64)> = BTreeMap::new();
+        // Where each client conn sits: its user and index in that user's list.
+        let mut by_conn: BTreeMap<u64, (UserId, usize)> = BTreeMap::new();
 
         for (row, e) in trace.iter().enumerate() {
             match &e.kind {
                 EventKind::SocketOpened { conn, local } => {
                     let user = e.user().to_string();
-                    by_local.insert(local.clone(), (user.clone(), *conn));
-                    users
-                        .entry(user)
-                        .or_default()
-                        .client_sockets
-                        .push(ClientSocket {
-                            conn: *conn,
-                            host: e.host.clone(),
-                            local: local.clone(),
-                            opened: e.at,
-                            closed: None,
-                            opened_row: row,
-                            closed_row: None,
-                        });
+                    let sockets = &mut users.entry(user.clone()).or_default().client_sockets;
+                    by_conn.insert(*conn, (user, sockets.len()));
+                    sockets.push(ClientSocket {
+                        conn: *conn,
+                        host: e.host.clone(),
+                        local: local.clone(),
+                        opened: e.at,
+                        closed: None,
+                        opened_row: row,
+                        closed_row: None,
+                    });
                 }
                 EventKind::SocketClosed { conn } => {
-                    if let Some(s) = users
-                        .get_mut(e.user())
-                        .and_then(|u| u.client_sockets.iter_mut().find(|s| s.conn == *conn))
+                    if let Some(s) = by_conn
+                        .get(conn)
+                        .and_then(|(user, i)| users.get_mut(user)?.client_sockets.get_mut(*i))
                     {
                         s.closed.get_or_insert(e.at);
                         s.closed_row.get_or_insert(row);
                     }
                 }
                 EventKind::EndpointAccepted { sock, peer } => {
-                    let client = by_local.get(peer).cloned();
-                    endpoint.insert(
-                        *sock,
-                        (
-                            client.as_ref().map(|(u, _)| u.clone()),
-                            EndpointSocket {
-                                sock: *sock,
-                                peer: peer.clone(),
-                                accepted: e.at,
-                                authenticated: None,
-                                closed: None,
-                                client_conn: client.map(|(_, c)| c),
-                                accepted_row: row,
-                                closed_row: None,
-                            },
-                        ),
-                    );
+                    let s = EndpointSocket {
+                        sock: *sock,
+                        peer: peer.clone(),
+                        accepted: e.at,
+                        authenticated: None,
+                        closed: None,
+                        client_conn: None,
+                        accepted_row: row,
+                        closed_row: None,
+                    };
+                    endpoint.insert(*sock, (None, s));
                 }
                 EventKind::EndpointAuthenticated { sock, paired } => {
                     if let Some((user, s)) = endpoint.get_mut(sock) {
                         s.authenticated = Some((e.at, *paired));
                         if e.user.is_some() {
-                            *user = e.user.clone();
+                            user.clone_from(&e.user);
                         }
                     }
                 }
@@ -176,10 +167,20 @@ impl Truth {
             }
         }
 
-        for (_, (user, s)) in endpoint {
-            if let Some(user) = user {
-                users.entry(user).or_default().endpoint_sockets.push(s);
-            }
+        let ends = ClientEnds::new(&users);
+        let matched: Vec<(UserId, EndpointSocket)> = endpoint
+            .into_values()
+            .filter_map(|(user, mut s)| {
+                // The two ends of one TCP stream share an address; ports
+                // come round again, so the nearest in time is the one.
+                let client = ends.nearest(&s.peer, s.accepted);
+                s.client_conn = client.map(|(_, conn)| conn);
+                let user = user.or_else(|| client.map(|(u, _)| u.to_string()))?;
+                Some((user, s))
+            })
+            .collect();
+        for (user, s) in matched {
+            users.entry(user).or_default().endpoint_sockets.push(s);
         }
         for u in users.values_mut() {
             u.connected = connected_intervals(u);
@@ -189,6 +190,52 @@ impl Truth {
 
     pub fn user(&self, id: &str) -> Option<&UserTruth> {
         self.users.get(id)
+    }
+}
+
+/// Client sockets by local address, in opening order.
+struct ClientEnds<'a> {
+    by_local: BTreeMap<&'a str, Vec<(Duration, &'a str, u64)>>,
+}
+
+impl<'a> ClientEnds<'a> {
+    fn new(users: &'a BTreeMap<UserId, UserTruth>) -> Self {
+        let mut by_local: BTreeMap<&str, Vec<(Duration, &str, u64)>> = BTreeMap::new();
+        for (user, u) in users {
+            for s in &u.client_sockets {
+                by_local
+                    .entry(&s.local)
+                    .or_default()
+                    .push((s.opened, user, s.conn));
+            }
+        }
+        for v in by_local.values_mut() {
+            v.sort();
+        }
+        ClientEnds { by_local }
+    }
+
+    /// The client socket at `peer` opened nearest to `at`: (user, conn).
+    fn nearest(&self, peer: &str, at: Duration) -> Option<(&'a str, u64)> {
+        let list = self.by_local.get(peer)?;
+        let i = list.partition_point(|(t, _, _)| *t < at);
+        let gap = |j: usize| list.get(j).map(|(t, _, _)| t.abs_diff(at));
+        let best = match (
+            i.checked_sub(1).and_then(|j| gap(j).map(|g| (g, j))),
+            gap(i).map(|g| (g, i)),
+        ) {
+            (Some(a), Some(b)) => {
+                if b.0 <= a.0 {
+                    b.1
+                } else {
+                    a.1
+                }
+            }
+            (Some(a), None) => a.1,
+            (None, Some(b)) => b.1,
+            (None, None) => return None,
+        };
+        list.get(best).map(|(_, user, conn)| (*user, *conn))
     }
 }
 

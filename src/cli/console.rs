@@ -1,0 +1,62 @@
+//! The one-screen summary at the end of a batch.
+
+use loopguard::report::Verdict;
+
+use super::batch::Outcome;
+
+/// Prints a line per run, the replay command of each failing one, and a total.
+pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
+    let width = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Done(s, _) => s.scenario.len() + s.preset.len() + 3,
+            Outcome::Failed { job, .. } => job.len(),
+        })
+        .max()
+        .unwrap_or(0);
+    let (mut pass, mut fail) = (0, 0);
+    for o in outcomes {
+        match o {
+            Outcome::Done(s, _) => {
+                let name = format!("{} [{}]", s.scenario, s.preset);
+                let verdict = match s.verdict {
+                    Verdict::Pass => {
+                        pass += 1;
+                        "PASS"
+                    }
+                    Verdict::Fail => {
+                        fail += 1;
+                        "FAIL"
+                    }
+                };
+                let caught = if s.violated.is_empty() {
+                    "none".to_string()
+                } else {
+                    s.violated.join(", ")
+                };
+                println!("{verdict}  {name:<width$}  violated: {caught}");
+                for why in &s.unmet {
+                    println!("      {why}");
+                }
+                if s.verdict == Verdict::Fail {
+                    println!("      replay: {}", s.replay);
+                }
+            }
+            Outcome::Failed { job, error } => {
+                fail += 1;
+                println!("ERROR {job:<width$}  {error}");
+            }
+        }
+    }
+    for e in bad_inputs {
+        println!("BAD   {e}");
+    }
+    println!(
+        "{pass} passed, {fail} failed{}",
+        if bad_inputs.is_empty() {
+            String::new()
+        } else {
+            format!(", {} bad input", bad_inputs.len())
+        }
+    );
+}

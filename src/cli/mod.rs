@@ -1,0 +1,91 @@
+//! The command line: argument parsing and one module per command.
+
+mod batch;
+mod check;
+mod console;
+mod replay;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "loopguard",
+    version,
+    about = "Deterministic chaos tests for WhatsApp connection supervisors"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenario files, each with one preset.
+    Run {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Supervisor preset (default: the scenario's `supervisor.preset`).
+        #[arg(long)]
+        preset: Option<String>,
+        /// Seed (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output directory.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+    /// Run every scenario in DIR with every preset its `[expect]` names: the CI gate.
+    Check {
+        #[arg(default_value = "scenarios")]
+        dir: PathBuf,
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Parallel runs (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Re-run a finished run from its folder and compare the traces byte for byte.
+    Replay {
+        /// A run folder (holding summary.json and trace.csv).
+        run_dir: PathBuf,
+    },
+    /// Rebuild the stability report from existing run folders.
+    Report {
+        #[arg(default_value = "reports")]
+        dir: PathBuf,
+    },
+}
+
+/// Exit status of a batch of runs.
+pub(crate) fn exit_code(bad_input: bool, all_as_expected: bool) -> ExitCode {
+    if bad_input {
+        ExitCode::from(2)
+    } else if all_as_expected {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run {
+            files,
+            preset,
+            seed,
+            out,
+        } => run::run(&files, preset.as_deref(), seed, &out),
+        Command::Check { dir, out, jobs } => check::check(&dir, &out, jobs),
+        Command::Replay { run_dir } => replay::replay(&run_dir),
+        Command::Report { dir } => {
+            let n = loopguard::report::rebuild(&dir)?;
+            println!("{n} runs; report: {}", dir.join("index.html").display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

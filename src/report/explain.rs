@@ -1,0 +1,304 @@
+//! Words shared by the HTML and Markdown reports: what each invariant
+//! means, how each came out in a run, a sentence per violation, the summary
+//! line over all runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use crate::invariants::{Violation, INVARIANT_IDS};
+
+use super::format;
+use super::{RunMetrics, RunSummary, Verdict};
+
+/// SPEC's one-line meaning of an invariant (empty for an unknown id).
+pub fn meaning(id: &str) -> &'static str {
+    match id {
+        "single_socket" => "A user never has two sockets open at once on the client side (across all app instances), and no 440 lands on a socket its own client still holds.",
+        "reconnect_cooldown" => "After a non-retryable close (440, 401, 403, 411) no automatic attempt comes within 60 s, and the auto-reconnector never starts one within 60 s of the user's last disconnect; a manual connect is exempt.",
+        "max_attempts" => "At most 5 backoff attempts per episode; an episode ends only when a connection has stayed up for 60 s.",
+        "backoff_schedule" => "No backoff attempt comes sooner than min(2 s·2^(n−1), 60 s) after the previous failure.",
+        "status_read_only" => "No status request ever causes a connection attempt.",
+        "eventually_connected" => "Once faults end, every paired, enabled, logged-in user is connected within 3 min and stays so.",
+        "store_matches_truth" => "The stored status agrees with the client-side sockets within a 5 s grace.",
+        "no_zombie_work" => "No keep-alive, timer or reconnect acts for a session that was closed or replaced.",
+        _ => "",
+    }
+}
+
+/// How one invariant came out in one run, against the scenario's expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Held, as it had to (or had no expectation).
+    Held,
+    /// Violated, and the scenario expected it to be caught.
+    Caught,
+    /// Violated though it had to hold.
+    Broken,
+    /// Held though the scenario expected a violation.
+    Missed,
+    /// Not judged in this run.
+    NotJudged,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Held => "held",
+            Outcome::Caught => "violated, as expected",
+            Outcome::Broken => "violated",
+            Outcome::Missed => "held, but a violation was expected",
+            Outcome::NotJudged => "not judged",
+        }
+    }
+
+    /// CSS class / short tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Outcome::Held => "held",
+            Outcome::Caught => "caught",
+            Outcome::Broken => "broken",
+            Outcome::Missed => "missed",
+            Outcome::NotJudged => "none",
+        }
+    }
+}
+
+/// Every invariant of the run (SPEC's eight, then any other the run names)
+/// with its outcome and violation count.
+pub fn outcomes(s: &RunSummary) -> Vec<(String, Outcome, usize)> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in &s.violations {
+        *counts.entry(v.invariant.as_str()).or_default() += 1;
+    }
+    let violated: BTreeSet<&str> = s
+        .violated
+        .iter()
+        .map(String::as_str)
+        .chain(counts.keys().copied())
+        .collect();
+    let held: BTreeSet<&str> = s.held.iter().map(String::as_str).collect();
+    let expected_v: BTreeSet<&str> = s.expected_violations.iter().map(String::as_str).collect();
+
+    let mut ids: Vec<&str> = INVARIANT_IDS.to_vec();
+    let named = violated
+        .iter()
+        .chain(&held)
+        .chain(&expected_v)
+        .copied()
+        .chain(s.expected_holds.iter().map(String::as_str));
+    for id in named {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids.into_iter()
+        .map(|id| {
+            let outcome = match (
+                violated.contains(id),
+                held.contains(id),
+                expected_v.contains(id),
+            ) {
+                (true, _, true) => Outcome::Caught,
+                (true, _, false) => Outcome::Broken,
+                (false, true, true) => Outcome::Missed,
+                (false, true, false) => Outcome::Held,
+                (false, false, _) => Outcome::NotJudged,
+            };
+            (
+                id.to_string(),
+                outcome,
+                counts.get(id).copied().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// One sentence: when, for whom, which invariant, what happened.
+pub fn sentence(v: &Violation) -> String {
+    let who = match &v.user {
+        Some(u) => format!(", for {u}"),
+        None => String::new(),
+    };
+    let message = v.message.trim();
+    let mut out = if message.is_empty() {
+        format!(
+            "At {}{who}, {} did not hold",
+            format::instant(v.at),
+            v.invariant
+        )
+    } else {
+        format!(
+            "At {}{who}, {} broke: {message}",
+            format::instant(v.at),
+            v.invariant
+        )
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// How many violations of one invariant a run's section spells out before
+/// collapsing the rest.
+pub const SHOWN_PER_INVARIANT: usize = 10;
+
+/// The violations to spell out (the first [`SHOWN_PER_INVARIANT`] of each
+/// invariant) and the rest, both in the run's order.
+pub fn split_violations(all: &[Violation]) -> (Vec<&Violation>, Vec<&Violation>) {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    all.iter().partition(|v| {
+        let n = seen.entry(v.invariant.as_str()).or_default();
+        *n += 1;
+        *n <= SHOWN_PER_INVARIANT
+    })
+}
+
+/// `single_socket ×381, max_attempts ×2`, in order of first appearance.
+pub fn count_by_invariant(vs: &[&Violation]) -> String {
+    let mut order: Vec<(&str, usize)> = Vec::new();
+    for v in vs {
+        match order.iter_mut().find(|(id, _)| *id == v.invariant) {
+            Some((_, n)) => *n += 1,
+            None => order.push((&v.invariant, 1)),
+        }
+    }
+    order
+        .iter()
+        .map(|(id, n)| format!("{id} ×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Counts over all runs, for the summary line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overview {
+    pub runs: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub violations: usize,
+    /// Violations of runs that expected them (a bug preset being caught).
+    pub expected_violations: usize,
+    pub by_invariant: BTreeMap<String, usize>,
+    pub mean_uptime: f64,
+    pub attempts: u64,
+    pub closes: u64,
+    pub closes_440: u64,
+    pub scenarios: Vec<String>,
+    pub presets: Vec<String>,
+}
+
+impl Overview {
+    pub fn of(runs: &[(RunSummary, RunMetrics)]) -> Overview {
+        let mut o = Overview {
+            runs: runs.len(),
+            ..Overview::default()
+        };
+        for (s, m) in runs {
+            match s.verdict {
+                Verdict::Pass => o.passed += 1,
+                Verdict::Fail => o.failed += 1,
+            }
+            o.violations += s.violations.len();
+            for v in &s.violations {
+                *o.by_invariant.entry(v.invariant.clone()).or_default() += 1;
+                if s.expected_violations.contains(&v.invariant) {
+                    o.expected_violations += 1;
+                }
+            }
+            o.mean_uptime += m.uptime_pct;
+            o.attempts += u64::from(m.attempts_total);
+            o.closes += u64::from(m.closes_total());
+            o.closes_440 += u64::from(m.closes.get(&440).copied().unwrap_or(0));
+            if !o.scenarios.contains(&s.scenario) {
+                o.scenarios.push(s.scenario.clone());
+            }
+            if !o.presets.contains(&s.preset) {
+                o.presets.push(s.preset.clone());
+            }
+        }
+        if !runs.is_empty() {
+            o.mean_uptime /= runs.len() as f64;
+        }
+        o
+    }
+
+    pub fn all_passed(&self) -> bool {
+        self.failed == 0
+    }
+
+    /// The summary line, as plain text.
+    pub fn line(&self) -> String {
+        let verdict = if self.all_passed() { "PASS" } else { "FAIL" };
+        let mut parts = vec![format!(
+            "{} run{}: {} pass, {} fail",
+            self.runs,
+            plural(self.runs),
+            self.passed,
+            self.failed
+        )];
+        if self.violations == 0 {
+            parts.push("no violations".to_string());
+        } else {
+            let by: Vec<String> = self
+                .by_invariant
+                .iter()
+                .map(|(id, n)| format!("{id} ×{n}"))
+                .collect();
+            parts.push(format!(
+                "{} violation{} ({}), {} of them expected",
+                self.violations,
+                plural(self.violations),
+                by.join(", "),
+                self.expected_violations
+            ));
+        }
+        parts.push(format!("mean uptime {}", format::percent(self.mean_uptime)));
+        parts.push(format!(
+            "{} attempts, {} closes ({} × 440)",
+            self.attempts, self.closes, self.closes_440
+        ));
+        format!("{verdict} — {}", parts.join(" · "))
+    }
+}
+
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `startup 2 · backoff 1`, causes in their fixed order.
+pub fn attempts_by_cause(m: &BTreeMap<crate::trace::AttemptCause, u32>) -> String {
+    m.iter()
+        .map(|(c, n)| format!("{} {n}", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// `408 ×3, 440 ×1, no code ×2`.
+pub fn closes_by_code(closes: &BTreeMap<u16, u32>, without_code: u32) -> String {
+    let mut parts: Vec<String> = closes.iter().map(|(c, n)| format!("{c} ×{n}")).collect();
+    if without_code > 0 {
+        parts.push(format!("no code ×{without_code}"));
+    }
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// `7.5 s / 10 s`, or `—` with no recovery; notes unrecovered losses.
+pub fn recovery(median: Option<Duration>, max: Option<Duration>, unrecovered: u32) -> String {
+    let mut out = match (median, max) {
+        (Some(med), Some(max)) => format!("{} / {}", format::duration(med), format::duration(max)),
+        _ => "—".to_string(),
+    };
+    if unrecovered > 0 {
+        out.push_str(&format!(" ({unrecovered} not recovered)"));
+    }
+    out
+}

@@ -1,0 +1,402 @@
+//! `index.html`: the stability report as one self-contained page (inline
+//! CSS, no script, nothing fetched). Every text that comes from a scenario
+//! or a trace goes through [`format::html`].
+
+use std::fmt::Write;
+
+use crate::trace::TraceEvent;
+
+use super::explain::{self, Outcome, Overview};
+use super::format::{self, html as esc};
+use super::{RunMetrics, RunSummary, Verdict};
+
+const CSS: &str = r#"
+:root{--ink:#1f2328;--muted:#5f6773;--line:#e3e6ea;--zebra:#f6f7f9;--pass:#2e7d32;--pass-bg:#e8f5e9;--fail:#c62828;--fail-bg:#fdecea;--warn:#8a5a00;--warn-bg:#fff4d6;--chip440:#ffd23f}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--ink);background:#fff}
+main{max-width:1280px;margin:0 auto;padding:24px}
+h1{font-size:22px;margin:0 0 6px}
+h2{font-size:18px;margin:32px 0 10px}
+h3{font-size:15px;margin:20px 0 8px}
+a{color:#2f6db5}
+code{font:12px/1.4 ui-monospace,"DejaVu Sans Mono",monospace;background:var(--zebra);padding:1px 4px;border-radius:3px;word-break:break-all}
+.banner{border-radius:8px;padding:16px 20px;border-left:6px solid}
+.banner.pass{background:var(--pass-bg);border-color:var(--pass)}
+.banner.fail{background:var(--fail-bg);border-color:var(--fail)}
+.summary{margin:0;font-size:15px}
+.verdict{display:inline-block;font-weight:700;font-size:12px;letter-spacing:.04em;padding:2px 8px;border-radius:4px;color:#fff}
+.verdict.pass{background:var(--pass)}
+.verdict.fail{background:var(--fail)}
+table{border-collapse:collapse;width:100%;margin:6px 0 12px}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-size:12px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
+tbody tr:nth-child(even){background:var(--zebra)}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.small{font-size:12px;color:var(--muted)}
+.chip{display:inline-block;font-size:11px;padding:1px 6px;margin:1px 2px 1px 0;border-radius:10px;border:1px solid transparent;white-space:nowrap}
+.chip.held{background:var(--pass-bg);color:var(--pass)}
+.chip.caught{background:var(--warn-bg);color:var(--warn);border-color:#e0b84a}
+.chip.broken{background:var(--fail);color:#fff}
+.chip.missed{background:#fff;color:var(--fail);border-color:var(--fail)}
+.chip.none{background:var(--zebra);color:var(--muted)}
+.chip.code{background:var(--zebra);color:var(--ink)}
+.chip.c440{background:var(--chip440);color:#111;border-color:#111;font-weight:700}
+.meter{display:inline-block;width:64px;height:8px;background:var(--line);border-radius:4px;overflow:hidden;vertical-align:middle;margin-right:6px}
+.meter>span{display:block;height:100%;background:var(--pass)}
+.meter.low>span{background:#e8a33d}
+.meter.bad>span{background:var(--fail)}
+.matrix td,.matrix th{text-align:center}
+.matrix td:first-child,.matrix th:first-child{text-align:left}
+.run{border-top:1px solid var(--line);margin-top:28px;padding-top:4px}
+.run h2{display:flex;gap:10px;align-items:center;flex-wrap:wrap}
+.facts{color:var(--muted);margin:4px 0}
+.unmet{background:var(--fail-bg);border-radius:6px;padding:8px 12px 8px 28px;margin:8px 0}
+.timeline{display:block;margin:10px 0;border:1px solid var(--line);border-radius:6px;overflow:hidden}
+.timeline img{display:block;width:100%;height:auto}
+.violation td.sentence{width:60%}
+details{margin:2px 0 4px}
+summary{cursor:pointer;color:#2f6db5;font-size:12px}
+details table{font-size:12px;margin:6px 0}
+details td{font-family:ui-monospace,"DejaVu Sans Mono",monospace;word-break:break-all}
+footer{margin:40px 0 10px;color:var(--muted);font-size:12px}
+"#;
+
+/// The whole page.
+pub fn render(runs: &[(RunSummary, RunMetrics)]) -> String {
+    let o = Overview::of(runs);
+    let mut h = String::with_capacity(16_384);
+    let class = if o.all_passed() { "pass" } else { "fail" };
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>loopguard stability report — {verdict}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n\
+         <div class=\"banner {class}\">\n<h1>loopguard stability report</h1>\n\
+         <p class=\"summary\"><span class=\"verdict {class}\">{verdict}</span> {line}</p>\n</div>\n",
+        verdict = if o.all_passed() { "PASS" } else { "FAIL" },
+        line = esc(o.line().split_once(" — ").map_or("", |(_, rest)| rest)),
+    );
+    matrix(&mut h, runs, &o);
+    runs_table(&mut h, runs);
+    for (i, (s, m)) in runs.iter().enumerate() {
+        run_section(&mut h, i, s, m);
+    }
+    h.push_str(
+        "<footer>Times are virtual, from the start of each run. Uptime and recovery count \
+         only true connections (an authenticated socket open on both sides), never what \
+         the supervisor says of itself. Generated by <code>loopguard report</code>.</footer>\n\
+         </main>\n</body>\n</html>\n",
+    );
+    h
+}
+
+fn verdict_badge(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "<span class=\"verdict pass\">PASS</span>",
+        Verdict::Fail => "<span class=\"verdict fail\">FAIL</span>",
+    }
+}
+
+fn anchor(i: usize) -> String {
+    format!("run-{}", i + 1)
+}
+
+fn run_link(run: &str, file: &str) -> String {
+    esc(&format!("{}/{file}", format::url_segment(run)))
+}
+
+fn meter(pct: f64) -> String {
+    let class = if pct >= 95.0 {
+        ""
+    } else if pct >= 75.0 {
+        " low"
+    } else {
+        " bad"
+    };
+    format!(
+        "<span class=\"meter{class}\"><span style=\"width:{:.1}%\"></span></span>{}",
+        pct.clamp(0.0, 100.0),
+        format::percent(pct)
+    )
+}
+
+fn closes_chips(m: &std::collections::BTreeMap<u16, u32>, without: u32) -> String {
+    let mut out = String::new();
+    for (code, n) in m {
+        let class = if *code == 440 {
+            "chip c440"
+        } else {
+            "chip code"
+        };
+        let _ = write!(out, "<span class=\"{class}\">{code} ×{n}</span>");
+    }
+    if without > 0 {
+        let _ = write!(out, "<span class=\"chip none\">no code ×{without}</span>");
+    }
+    if out.is_empty() {
+        out.push_str("<span class=\"small\">none</span>");
+    }
+    out
+}
+
+fn matrix(h: &mut String, runs: &[(RunSummary, RunMetrics)], o: &Overview) {
+    let _ = write!(
+        h,
+        "<h2>Scenarios × presets</h2>\n<table class=\"matrix\">\n<thead><tr><th>scenario</th>"
+    );
+    for p in &o.presets {
+        let _ = write!(h, "<th>{}</th>", esc(p));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for sc in &o.scenarios {
+        let _ = write!(h, "<tr><td>{}</td>", esc(sc));
+        for p in &o.presets {
+            h.push_str("<td>");
+            for (i, (s, m)) in runs.iter().enumerate() {
+                if &s.scenario == sc && &s.preset == p {
+                    let _ = write!(
+                        h,
+                        "<a href=\"#{}\">{}</a> <span class=\"small\">{}</span> ",
+                        anchor(i),
+                        verdict_badge(s.verdict),
+                        format::percent(m.uptime_pct)
+                    );
+                }
+            }
+            h.push_str("</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n");
+}
+
+fn runs_table(h: &mut String, runs: &[(RunSummary, RunMetrics)]) {
+    h.push_str("<h2>Runs</h2>\n<p class=\"small\">Invariants: ");
+    for o in [
+        Outcome::Held,
+        Outcome::Caught,
+        Outcome::Broken,
+        Outcome::Missed,
+    ] {
+        let _ = write!(h, "<span class=\"chip {}\">{}</span> ", o.tag(), o.label());
+    }
+    h.push_str(
+        "</p>\n<table class=\"runs\">\n<thead><tr><th>run</th><th>verdict</th>\
+         <th>invariants</th><th>uptime</th><th>attempts</th><th>closes by code</th>\
+         <th>longest disconnected</th><th>recover median / max</th><th>files</th></tr></thead>\n<tbody>\n",
+    );
+    for (i, (s, m)) in runs.iter().enumerate() {
+        let outcomes = explain::outcomes(s);
+        let held = outcomes
+            .iter()
+            .filter(|(_, o, _)| matches!(o, Outcome::Held | Outcome::Missed))
+            .count();
+        let _ = write!(
+            h,
+            "<tr><td><a href=\"#{a}\">{sc}</a><br><span class=\"small\">{p}</span></td><td>{v}</td>\
+             <td><span class=\"small\">{held}/{n} held</span><br>",
+            a = anchor(i),
+            sc = esc(&s.scenario),
+            p = esc(&s.preset),
+            v = verdict_badge(s.verdict),
+            n = outcomes.len(),
+        );
+        for (id, o, count) in &outcomes {
+            if matches!(o, Outcome::Caught | Outcome::Broken | Outcome::Missed) {
+                let n = if *count > 0 {
+                    format!(" ×{count}")
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    h,
+                    "<span class=\"chip {}\" title=\"{}\">{}{n}</span>",
+                    o.tag(),
+                    esc(o.label()),
+                    esc(id)
+                );
+            }
+        }
+        let _ = writeln!(
+            h,
+            "</td><td class=\"num\">{up}</td><td class=\"num\">{at}<br><span class=\"small\">{by}</span></td>\
+             <td>{cl}</td><td class=\"num\">{ld}</td><td class=\"num\">{rec}</td>\
+             <td><a href=\"{png}\">timeline</a> <a href=\"{svg}\">svg</a><br><a href=\"{csv}\">trace</a></td></tr>",
+            up = meter(m.uptime_pct),
+            at = m.attempts_total,
+            by = esc(&explain::attempts_by_cause(&m.attempts)),
+            cl = closes_chips(&m.closes, m.closes_without_code),
+            ld = esc(&format::duration(m.longest_disconnected)),
+            rec = esc(&explain::recovery(m.recover_median, m.recover_max, m.unrecovered)),
+            png = run_link(&s.run, "timeline.png"),
+            svg = run_link(&s.run, "timeline.svg"),
+            csv = run_link(&s.run, "trace.csv"),
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+}
+
+fn run_section(h: &mut String, i: usize, s: &RunSummary, m: &RunMetrics) {
+    let _ = write!(
+        h,
+        "<section class=\"run\" id=\"{a}\">\n<h2>{sc} · {p} {v}</h2>\n",
+        a = anchor(i),
+        sc = esc(&s.scenario),
+        p = esc(&s.preset),
+        v = verdict_badge(s.verdict),
+    );
+    if !s.description.trim().is_empty() {
+        let _ = writeln!(h, "<p>{}</p>", esc(s.description.trim()));
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"facts\">{src} · seed {seed} · {len} virtual · users {users} · {inst} · {ev} trace rows{crashes}</p>",
+        src = esc(&s.source),
+        seed = s.seed,
+        len = esc(&format::duration(m.run_length)),
+        users = esc(&s.users.join(", ")),
+        inst = esc(&s.instances.join(", ")),
+        ev = s.trace_events,
+        crashes = if m.crashes > 0 {
+            format!(" · {} instance crash{}", m.crashes, if m.crashes == 1 { "" } else { "es" })
+        } else {
+            String::new()
+        },
+    );
+    if !s.replay.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"facts\">replay: <code>{}</code></p>",
+            esc(&s.replay)
+        );
+    }
+    if !s.unmet.is_empty() {
+        h.push_str("<ul class=\"unmet\">\n");
+        for u in &s.unmet {
+            let _ = writeln!(h, "<li>{}</li>", esc(u));
+        }
+        h.push_str("</ul>\n");
+    }
+
+    // Invariants, all of them.
+    h.push_str("<p>");
+    for (id, o, count) in explain::outcomes(s) {
+        let n = if count > 0 {
+            format!(" ×{count}")
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            h,
+            "<span class=\"chip {}\" title=\"{}: {}\">{}{n}</span>",
+            o.tag(),
+            esc(o.label()),
+            esc(explain::meaning(&id)),
+            esc(&id)
+        );
+    }
+    h.push_str("</p>\n");
+
+    let _ = writeln!(
+        h,
+        "<a class=\"timeline\" href=\"{svg}\"><img src=\"{png}\" alt=\"Timeline of {sc} · {p}\" loading=\"lazy\"></a>",
+        svg = run_link(&s.run, "timeline.svg"),
+        png = run_link(&s.run, "timeline.png"),
+        sc = esc(&s.scenario),
+        p = esc(&s.preset),
+    );
+
+    // Per user.
+    h.push_str(
+        "<h3>Users</h3>\n<table>\n<thead><tr><th>user</th><th>uptime</th><th>attempts</th>\
+         <th>closes by code</th><th>longest disconnected</th><th>recover median / max</th></tr></thead>\n<tbody>\n",
+    );
+    for (user, u) in &m.users {
+        let _ = writeln!(
+            h,
+            "<tr><td>{user}</td><td class=\"num\">{up}</td><td class=\"num\">{at} <span class=\"small\">{by}</span></td>\
+             <td>{cl}</td><td class=\"num\">{ld}</td><td class=\"num\">{rec}</td></tr>",
+            user = esc(user),
+            up = meter(u.uptime_pct),
+            at = u.attempts_total,
+            by = esc(&explain::attempts_by_cause(&u.attempts)),
+            cl = closes_chips(&u.closes, u.closes_without_code),
+            ld = esc(&format::duration(u.longest_disconnected)),
+            rec = esc(&explain::recovery(u.recover_median, u.recover_max, u.unrecovered)),
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+
+    // Violations.
+    if s.violations.is_empty() {
+        h.push_str("<p class=\"small\">No violation.</p>\n");
+    } else {
+        let _ = write!(
+            h,
+            "<h3>Violations ({})</h3>\n<table>\n<thead><tr><th>invariant</th><th>time</th><th>user</th>\
+             <th>what happened</th></tr></thead>\n<tbody>\n",
+            s.violations.len()
+        );
+        let (shown, more) = explain::split_violations(&s.violations);
+        for v in shown {
+            violation_row(h, s, v);
+        }
+        if !more.is_empty() {
+            let _ = write!(
+                h,
+                "<tr><td colspan=\"4\"><details><summary>{n} more violation{pl} of the same invariants \
+                 ({by})</summary>\n<table>\n<tbody>\n",
+                n = more.len(),
+                pl = explain::plural(more.len()),
+                by = esc(&explain::count_by_invariant(&more)),
+            );
+            for v in more {
+                violation_row(h, s, v);
+            }
+            h.push_str("</tbody>\n</table>\n</details></td></tr>\n");
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn violation_row(h: &mut String, s: &RunSummary, v: &crate::invariants::Violation) {
+    let expected = s.expected_violations.contains(&v.invariant);
+    let tag = if expected { "caught" } else { "broken" };
+    let _ = write!(
+        h,
+        "<tr class=\"violation\"><td><span class=\"chip {tag}\" title=\"{meaning}\">{id}</span></td>\
+         <td class=\"num\">{at}</td><td>{user}</td><td class=\"sentence\">{sentence}",
+        meaning = esc(explain::meaning(&v.invariant)),
+        id = esc(&v.invariant),
+        at = esc(&format::instant(v.at)),
+        user = esc(v.user.as_deref().unwrap_or("—")),
+        sentence = esc(&explain::sentence(v)),
+    );
+    if !v.evidence.is_empty() {
+        evidence(h, &v.evidence);
+    }
+    h.push_str("</td></tr>\n");
+}
+
+fn evidence(h: &mut String, rows: &[TraceEvent]) {
+    let _ = write!(
+        h,
+        "<details><summary>evidence: {} trace row{}</summary>\n<table>\n\
+         <thead><tr><th>time</th><th>host</th><th>user</th><th>kind</th><th>details</th></tr></thead>\n<tbody>\n",
+        rows.len(),
+        explain::plural(rows.len())
+    );
+    for e in rows {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&format::instant(e.at)),
+            esc(&e.host),
+            esc(e.user()),
+            esc(&e.kind.name()),
+            esc(&e.kind.details())
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</details>");
+}

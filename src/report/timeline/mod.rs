@@ -1,0 +1,63 @@
+//! The timeline of one run, as `timeline.svg` and `timeline.png`.
+//!
+//! x is virtual time. Upper panel: a lane per user (per user and instance
+//! when several instances ran) coloured by the supervisor's state, with a
+//! mark per attempt (coloured by cause), per endpoint close (its code below;
+//! 440 in a yellow chip) and per violation (red, labelled with the invariant
+//! id); fault windows shaded across the lanes, one row per kind on top.
+//! Lower panel: client-side open sockets per user against the limit of 1.
+
+mod draw;
+mod font;
+mod layout;
+mod model;
+mod scale;
+mod style;
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+pub use model::{CloseMark, FaultSpan, Lane, SocketSeries, StateSpan, Timeline, ViolationMark};
+
+use super::error::{write_file, ReportError};
+use super::RunSummary;
+use crate::trace::TraceEvent;
+
+/// Writes `timeline.svg` and `timeline.png` of a run into `dir`.
+pub fn write_timeline(
+    dir: &Path,
+    summary: &RunSummary,
+    trace: &[TraceEvent],
+) -> Result<(), ReportError> {
+    let model = Timeline::from_run(summary, trace);
+    let svg_path = dir.join("timeline.svg");
+    let svg = render_svg(&model).map_err(|m| ReportError::plot(&svg_path, m))?;
+    write_file(&svg_path, svg.as_bytes())?;
+    let png_path = dir.join("timeline.png");
+    render_png(&model, &png_path)
+}
+
+/// The timeline as an SVG document.
+pub fn render_svg(model: &Timeline) -> Result<String, String> {
+    font::ensure_registered()?;
+    let layout = layout::Layout::new(model);
+    let mut out = String::new();
+    {
+        let backend = SVGBackend::with_string(&mut out, (layout.width, layout.height));
+        let area = backend.into_drawing_area();
+        draw::paint(&area, model, &layout).map_err(|e| e.to_string())?;
+        area.present().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Draws the timeline into a PNG file.
+pub fn render_png(model: &Timeline, path: &Path) -> Result<(), ReportError> {
+    font::ensure_registered().map_err(|m| ReportError::plot(path, m))?;
+    let layout = layout::Layout::new(model);
+    let backend = BitMapBackend::new(path, (layout.width, layout.height));
+    let area = backend.into_drawing_area();
+    draw::paint(&area, model, &layout).map_err(|e| ReportError::plot(path, e))?;
+    area.present().map_err(|e| ReportError::plot(path, e))
+}

@@ -1,0 +1,151 @@
+//! One run end to end: scenario + preset + seed → simulation → invariants →
+//! verdict, and its folder under the output directory.
+
+use std::fs;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::invariants::{self, Params, RunContext, UserFacts};
+use crate::report::{self, RunSummary};
+use crate::scenario::Scenario;
+use crate::sim;
+use crate::supervisor::policy::{Policy, PolicyError};
+use crate::trace::{write_trace, TraceEvent};
+use crate::verdict::{default_expectation, judge};
+
+/// Why a run could not be made or written.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error("{file}: supervisor.overrides: {message}")]
+    Override { file: String, message: String },
+    #[error(transparent)]
+    Sim(#[from] sim::SimError),
+    #[error("{path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Output { path: PathBuf, message: String },
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub summary: RunSummary,
+    pub trace: Vec<TraceEvent>,
+}
+
+/// The policy a scenario runs `preset` with: the preset, then its overrides.
+pub fn policy_for(scenario: &Scenario, preset: &str) -> Result<Policy, RunError> {
+    Policy::preset(preset)?
+        .with_overrides(&scenario.supervisor.overrides)
+        .map_err(|e| RunError::Override {
+            file: scenario.source.display().to_string(),
+            message: e.to_string(),
+        })
+}
+
+/// The folder name of a run.
+pub fn run_name(scenario: &Scenario, preset: &str) -> String {
+    format!("{}.{}", scenario.name, preset)
+}
+
+/// The command that replays a run exactly.
+pub fn replay_command(scenario: &Scenario, preset: &str, seed: u64) -> String {
+    format!(
+        "loopguard run {} --preset {preset} --seed {seed}",
+        scenario.source.display()
+    )
+}
+
+/// Runs `scenario` with `preset`, from `seed` (default: the scenario's).
+pub fn execute(
+    scenario: &Scenario,
+    preset: &str,
+    seed: Option<u64>,
+    progress: &mut dyn FnMut(Duration),
+) -> Result<RunResult, RunError> {
+    let seed = seed.unwrap_or(scenario.seed);
+    let policy = policy_for(scenario, preset)?;
+    let output = sim::run(scenario, &policy, seed, progress)?;
+    let ctx = RunContext {
+        users: scenario
+            .users
+            .iter()
+            .map(|u| UserFacts {
+                id: u.id.clone(),
+                paired: u.paired,
+                enabled: u.enabled,
+            })
+            .collect(),
+        faults_end: scenario.faults_end(),
+        run_end: scenario.run_length(),
+    };
+    let violations = invariants::check_all(&output.trace, &ctx, &Params::default());
+    let expect = scenario
+        .expect
+        .get(preset)
+        .cloned()
+        .unwrap_or_else(default_expectation);
+    let j = judge(&expect, &violations);
+    let summary = RunSummary {
+        run: run_name(scenario, preset),
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        source: scenario.source.display().to_string(),
+        preset: preset.to_string(),
+        seed,
+        run_length_ms: millis(scenario.run_length()),
+        faults_end_ms: millis(scenario.faults_end()),
+        users: scenario.users.iter().map(|u| u.id.clone()).collect(),
+        instances: output.instances,
+        verdict: j.verdict,
+        expected_holds: j.expected_holds,
+        expected_violations: j.expected_violations,
+        held: j.held,
+        violated: j.violated,
+        unmet: j.unmet,
+        violations,
+        replay: replay_command(scenario, preset, seed),
+        trace_events: output.trace.len(),
+    };
+    Ok(RunResult {
+        summary,
+        trace: output.trace,
+    })
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Writes `<out>/<run>/`: `trace.csv`, `summary.json`, the timeline.
+pub fn write_run(out: &Path, result: &RunResult) -> Result<PathBuf, RunError> {
+    let dir = out.join(&result.summary.run);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RunError::Write { path, source }
+    };
+    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let trace_path = dir.join("trace.csv");
+    let file = fs::File::create(&trace_path).map_err(io(&trace_path))?;
+    write_trace(BufWriter::new(file), &result.trace).map_err(|e| RunError::Output {
+        path: trace_path.clone(),
+        message: e.to_string(),
+    })?;
+    let summary_path = dir.join("summary.json");
+    let json = serde_json::to_string_pretty(&result.summary).map_err(|e| RunError::Output {
+        path: summary_path.clone(),
+        message: e.to_string(),
+    })?;
+    fs::write(&summary_path, json + "\n").map_err(io(&summary_path))?;
+    report::write_timeline(&dir, &result.summary, &result.trace).map_err(|e| RunError::Output {
+        path: dir.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(dir)
+}
