@@ -92,6 +92,7 @@ pub fn execute(
         .cloned()
         .unwrap_or_else(default_expectation);
     let j = judge(&expect, &violations);
+    let (violation_counts, violations) = report::keep_violations(violations);
     let summary = RunSummary {
         run: run_name(scenario, preset),
         scenario: scenario.name.clone(),
@@ -109,6 +110,7 @@ pub fn execute(
         held: j.held,
         violated: j.violated,
         unmet: j.unmet,
+        violation_counts,
         violations,
         replay: replay_command(scenario, preset, seed),
         trace_events: output.trace.len(),

@@ -68,7 +68,12 @@ impl Outcome {
 pub fn outcomes(s: &RunSummary) -> Vec<(String, Outcome, usize)> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for v in &s.violations {
-        *counts.entry(v.invariant.as_str()).or_default() += 1;
+        counts
+            .entry(v.invariant.as_str())
+            .or_insert_with(|| s.violation_count(&v.invariant) as usize);
+    }
+    for (id, n) in &s.violation_counts {
+        counts.insert(id.as_str(), *n as usize);
     }
     let violated: BTreeSet<&str> = s
         .violated
@@ -154,21 +159,22 @@ pub fn split_violations(all: &[Violation]) -> (Vec<&Violation>, Vec<&Violation>)
     })
 }
 
-/// `single_socket ×381, max_attempts ×2`, in order of first appearance.
-pub fn count_by_invariant(vs: &[&Violation]) -> String {
-    let mut order: Vec<(&str, usize)> = Vec::new();
-    for v in vs {
-        match order.iter_mut().find(|(id, _)| *id == v.invariant) {
-            Some((_, n)) => *n += 1,
-            None => order.push((&v.invariant, 1)),
+/// The violations a section does not spell out, per invariant:
+/// `single_socket ×381, max_attempts ×2` (report order).
+pub fn unlisted_by_invariant(s: &RunSummary, shown: &[&Violation]) -> (u64, String) {
+    let mut total = 0;
+    let mut parts = Vec::new();
+    for id in crate::invariants::INVARIANT_IDS {
+        let listed = shown.iter().filter(|v| v.invariant == id).count() as u64;
+        let n = s.violation_count(id).saturating_sub(listed);
+        if n > 0 {
+            total += n;
+            parts.push(format!("{id} ×{n}"));
         }
     }
-    order
-        .iter()
-        .map(|(id, n)| format!("{id} ×{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (total, parts.join(", "))
 }
+
 
 /// Counts over all runs, for the summary line.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -199,11 +205,15 @@ impl Overview {
                 Verdict::Pass => o.passed += 1,
                 Verdict::Fail => o.failed += 1,
             }
-            o.violations += s.violations.len();
-            for v in &s.violations {
-                *o.by_invariant.entry(v.invariant.clone()).or_default() += 1;
-                if s.expected_violations.contains(&v.invariant) {
-                    o.expected_violations += 1;
+            o.violations += s.violations_total() as usize;
+            for id in crate::invariants::INVARIANT_IDS {
+                let n = s.violation_count(id) as usize;
+                if n == 0 {
+                    continue;
+                }
+                *o.by_invariant.entry(id.to_string()).or_default() += n;
+                if s.expected_violations.iter().any(|e| e == id) {
+                    o.expected_violations += n;
                 }
             }
             o.mean_uptime += m.uptime_pct;

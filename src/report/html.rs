@@ -335,25 +335,23 @@ fn run_section(h: &mut String, i: usize, s: &RunSummary, m: &RunMetrics) {
             h,
             "<h3>Violations ({})</h3>\n<table>\n<thead><tr><th>invariant</th><th>time</th><th>user</th>\
              <th>what happened</th></tr></thead>\n<tbody>\n",
-            s.violations.len()
+            s.violations_total()
         );
-        let (shown, more) = explain::split_violations(&s.violations);
-        for v in shown {
+        let (shown, _) = explain::split_violations(&s.violations);
+        let (unlisted, by) = explain::unlisted_by_invariant(s, &shown);
+        for v in &shown {
             violation_row(h, s, v);
         }
-        if !more.is_empty() {
+        if unlisted > 0 {
             let _ = write!(
                 h,
-                "<tr><td colspan=\"4\"><details><summary>{n} more violation{pl} of the same invariants \
-                 ({by})</summary>\n<table>\n<tbody>\n",
-                n = more.len(),
-                pl = explain::plural(more.len()),
-                by = esc(&explain::count_by_invariant(&more)),
+                "<tr><td colspan=\"4\" class=\"small\">{unlisted} more violation{pl} of the same invariants \
+                 ({by}): the earliest are in <code>summary.json</code>, all of them in \
+                 <a href=\"{run}/trace.csv\">trace.csv</a></td></tr>\n",
+                pl = explain::plural(unlisted as usize),
+                by = esc(&by),
+                run = format::url_segment(&s.run),
             );
-            for v in more {
-                violation_row(h, s, v);
-            }
-            h.push_str("</tbody>\n</table>\n</details></td></tr>\n");
         }
         h.push_str("</tbody>\n</table>\n");
     }

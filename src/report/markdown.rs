@@ -189,24 +189,19 @@ fn run_section(m: &mut String, s: &RunSummary, r: &RunMetrics) {
         m.push_str("\nNo violation.\n");
         return;
     }
-    let _ = write!(m, "\n### Violations ({})\n", s.violations.len());
-    let (shown, more) = explain::split_violations(&s.violations);
+    let _ = write!(m, "\n### Violations ({})\n", s.violations_total());
+    let (shown, _) = explain::split_violations(&s.violations);
+    let (unlisted, by) = explain::unlisted_by_invariant(s, &shown);
     for (i, v) in shown.iter().enumerate() {
         violation_item(m, s, i + 1, v);
     }
-    if !more.is_empty() {
-        let _ = write!(
+    if unlisted > 0 {
+        let _ = writeln!(
             m,
-            "\n<details><summary>{} more violation{} of the same invariants ({})</summary>\n",
-            more.len(),
-            explain::plural(more.len()),
-            esc(&explain::count_by_invariant(&more))
+            "\n{unlisted} more violation{} of the same invariants ({}): the earliest are in `summary.json`, all of them in `trace.csv`.",
+            explain::plural(unlisted as usize),
+            esc(&by)
         );
-        let first = s.violations.len() - more.len() + 1;
-        for (i, v) in more.iter().enumerate() {
-            violation_item(m, s, first + i, v);
-        }
-        m.push_str("\n</details>\n");
     }
 }
 

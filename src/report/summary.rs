@@ -1,6 +1,13 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::invariants::Violation;
+
+/// Violations of one invariant kept in `summary.json`.
+pub const KEPT_PER_INVARIANT: usize = 100;
+/// Evidence rows kept per violation in `summary.json`.
+pub const KEPT_EVIDENCE_ROWS: usize = 12;
 
 /// Whether a run came out as its scenario expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,8 +45,48 @@ pub struct RunSummary {
     pub violated: Vec<String>,
     /// Why the verdict is `fail`, one sentence each; empty on `pass`.
     pub unmet: Vec<String>,
+    /// Every violation found, counted per invariant.
+    #[serde(default)]
+    pub violation_counts: BTreeMap<String, u64>,
+    /// The earliest violations of each invariant, with their evidence
+    /// trimmed ([`KEPT_PER_INVARIANT`], [`KEPT_EVIDENCE_ROWS`]): a looping
+    /// preset finds tens of thousands, and the trace holds them all.
     pub violations: Vec<Violation>,
     /// The one command that replays this run.
     pub replay: String,
     pub trace_events: usize,
+}
+
+impl RunSummary {
+    /// Violations found in all, kept or not.
+    pub fn violations_total(&self) -> u64 {
+        if self.violation_counts.is_empty() {
+            self.violations.len() as u64
+        } else {
+            self.violation_counts.values().sum()
+        }
+    }
+
+    /// How many violations of `id` were found, kept or not.
+    pub fn violation_count(&self, id: &str) -> u64 {
+        match self.violation_counts.get(id) {
+            Some(n) => *n,
+            None => self.violations.iter().filter(|v| v.invariant == id).count() as u64,
+        }
+    }
+}
+
+/// Counts `all` per invariant and keeps the earliest of each, evidence trimmed.
+pub fn keep_violations(all: Vec<Violation>) -> (BTreeMap<String, u64>, Vec<Violation>) {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut kept = Vec::new();
+    for mut v in all {
+        let n = counts.entry(v.invariant.clone()).or_default();
+        *n += 1;
+        if *n <= KEPT_PER_INVARIANT as u64 {
+            v.evidence.truncate(KEPT_EVIDENCE_ROWS);
+            kept.push(v);
+        }
+    }
+    (counts, kept)
 }
