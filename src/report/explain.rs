@@ -175,7 +175,6 @@ pub fn unlisted_by_invariant(s: &RunSummary, shown: &[&Violation]) -> (u64, Stri
     (total, parts.join(", "))
 }
 
-
 /// Counts over all runs, for the summary line.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overview {

@@ -343,11 +343,11 @@ fn run_section(h: &mut String, i: usize, s: &RunSummary, m: &RunMetrics) {
             violation_row(h, s, v);
         }
         if unlisted > 0 {
-            let _ = write!(
+            let _ = writeln!(
                 h,
                 "<tr><td colspan=\"4\" class=\"small\">{unlisted} more violation{pl} of the same invariants \
                  ({by}): the earliest are in <code>summary.json</code>, all of them in \
-                 <a href=\"{run}/trace.csv\">trace.csv</a></td></tr>\n",
+                 <a href=\"{run}/trace.csv\">trace.csv</a></td></tr>",
                 pl = explain::plural(unlisted as usize),
                 by = esc(&by),
                 run = format::url_segment(&s.run),

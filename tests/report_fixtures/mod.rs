@@ -225,6 +225,7 @@ pub fn summary(
             .collect(),
         violated: vec![],
         unmet: vec![],
+        violation_counts: Default::default(),
         violations: vec![],
         replay: format!("loopguard replay scenarios/{scenario}.toml --preset {preset} --seed 7"),
         trace_events: 0,
