@@ -10,18 +10,16 @@ use crate::invariants::{Violation, INVARIANT_IDS};
 use super::format;
 use super::{RunMetrics, RunSummary, Verdict};
 
-/// SPEC's one-line meaning of an invariant (empty for an unknown id).
-pub fn meaning(id: &str) -> &'static str {
-    match id {
-        "single_socket" => "A user never has two sockets open at once on the client side (across all app instances), and no 440 lands on a socket its own client still holds.",
-        "reconnect_cooldown" => "After a non-retryable close (440, 401, 403, 411) no automatic attempt comes within 60 s, and the auto-reconnector never starts one within 60 s of the user's last disconnect; a manual connect is exempt.",
-        "max_attempts" => "At most 5 backoff attempts per episode; an episode ends only when a connection has stayed up for 60 s.",
-        "backoff_schedule" => "No backoff attempt comes sooner than min(2 s·2^(n−1), 60 s) after the previous failure.",
-        "status_read_only" => "No status request ever causes a connection attempt.",
-        "eventually_connected" => "Once faults end, every paired, enabled, logged-in user is connected within 3 min and stays so.",
-        "store_matches_truth" => "The stored status agrees with the client-side sockets within a 5 s grace.",
-        "no_zombie_work" => "No keep-alive, timer or reconnect acts for a session that was closed or replaced.",
-        _ => "",
+/// An invariant's one-line meaning, as the oracle states it, with a
+/// capital and a full stop (empty for an unknown id).
+pub fn meaning(id: &str) -> String {
+    let Some(m) = crate::invariants::meaning(id) else {
+        return String::new();
+    };
+    let mut chars = m.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
     }
 }
 

@@ -291,7 +291,7 @@ fn run_section(h: &mut String, i: usize, s: &RunSummary, m: &RunMetrics) {
             "<span class=\"chip {}\" title=\"{}: {}\">{}{n}</span>",
             o.tag(),
             esc(o.label()),
-            esc(explain::meaning(&id)),
+            esc(&explain::meaning(&id)),
             esc(&id)
         );
     }
@@ -365,7 +365,7 @@ fn violation_row(h: &mut String, s: &RunSummary, v: &crate::invariants::Violatio
         h,
         "<tr class=\"violation\"><td><span class=\"chip {tag}\" title=\"{meaning}\">{id}</span></td>\
          <td class=\"num\">{at}</td><td>{user}</td><td class=\"sentence\">{sentence}",
-        meaning = esc(explain::meaning(&v.invariant)),
+        meaning = esc(&explain::meaning(&v.invariant)),
         id = esc(&v.invariant),
         at = esc(&format::instant(v.at)),
         user = esc(v.user.as_deref().unwrap_or("—")),
