@@ -261,3 +261,34 @@ async fn of_two_stable_instances_one_holds_the_lease_and_the_other_takes_over_on
     assert_eq!(opened_on("app-2"), times(&[180]));
     assert_eq!(opened_on("app-1"), times(&[0]));
 }
+
+#[tokio::test(start_paused = true)]
+async fn cleanup_marks_every_row_disconnected_closes_every_socket_and_forgets_every_session() {
+    let w = World::new(&[("alice", true), ("bob", true)]);
+    let sup = w.supervisor("app-1", preset_with("stable", &NO_AUTO));
+    sup.start();
+    run_for(secs(10)).await;
+    for user in ["alice", "bob"] {
+        assert_eq!(
+            w.store.status(user).unwrap().unwrap().status,
+            ConnectionState::Connected
+        );
+    }
+    sup.cleanup();
+    run_for(secs(1)).await;
+    for user in ["alice", "bob"] {
+        let row = w.store.status(user).unwrap().unwrap();
+        assert_eq!(
+            (row.status, row.reason.as_str()),
+            (ConnectionState::Disconnected, "cleanup")
+        );
+        assert_eq!(
+            sup.status(user).unwrap().state,
+            ConnectionState::Disconnected
+        );
+    }
+    let trace = w.trace();
+    let count = |f: fn(&EventKind) -> bool| trace.iter().filter(|e| f(&e.kind)).count();
+    assert_eq!(count(|k| matches!(k, EventKind::SocketOpened { .. })), 2);
+    assert_eq!(count(|k| matches!(k, EventKind::SocketClosed { .. })), 2);
+}
