@@ -22,10 +22,7 @@ pub fn check(dir: &Path, out: &Path, jobs: Option<usize>) -> anyhow::Result<Exit
     for (_, loaded) in scenario::load_dir(dir) {
         match loaded {
             Ok(s) => scenarios.push(s),
-            Err(e) => {
-                eprintln!("{e}");
-                bad.push(e.to_string());
-            }
+            Err(e) => bad.push(e.to_string()),
         }
     }
     let job_list: Vec<Job<'_>> = scenarios

@@ -4,7 +4,8 @@ use loopguard::report::Verdict;
 
 use super::batch::Outcome;
 
-/// Prints a line per run, the replay command of each failing one, and a total.
+/// Prints a line per run, the replay command of each failing one, each bad
+/// input once (on stderr), and a total.
 pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
     let width = outcomes
         .iter()
@@ -49,7 +50,7 @@ pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
         }
     }
     for e in bad_inputs {
-        println!("BAD   {e}");
+        eprintln!("BAD   {e}");
     }
     println!(
         "{pass} passed, {fail} failed{}",

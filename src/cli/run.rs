@@ -22,10 +22,7 @@ pub fn run(
     for file in files {
         match scenario::load(file) {
             Ok(s) => scenarios.push(s),
-            Err(e) => {
-                eprintln!("{e}");
-                bad.push(e.to_string());
-            }
+            Err(e) => bad.push(e.to_string()),
         }
     }
     let jobs: Vec<Job<'_>> = scenarios
