@@ -87,8 +87,13 @@ impl UserTruth {
             .sum()
     }
 
+    /// The client socket with id `conn` (ids grow in opening order, so the
+    /// list is sorted by them).
     pub fn client_socket(&self, conn: u64) -> Option<&ClientSocket> {
-        self.client_sockets.iter().find(|s| s.conn == conn)
+        self.client_sockets
+            .binary_search_by_key(&conn, |s| s.conn)
+            .ok()
+            .map(|i| &self.client_sockets[i])
     }
 }
 
