@@ -112,8 +112,7 @@ impl Store {
         credentials: Option<&str>,
     ) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
-                "INSERT OR REPLACE INTO users (id, enabled, credentials, logged_out) VALUES (?1, ?2, ?3, 0)",
+            db.prepare_cached("INSERT OR REPLACE INTO users (id, enabled, credentials, logged_out) VALUES (?1, ?2, ?3, 0)")?.execute(
                 params![id, enabled, credentials],
             )
             .map(drop)
@@ -133,11 +132,10 @@ impl Store {
 
     pub fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
         self.with(|db| {
-            db.query_row(
+            db.prepare_cached(
                 "SELECT id, enabled, credentials, logged_out FROM users WHERE id = ?1",
-                [id],
-                user_row,
-            )
+            )?
+            .query_row([id], user_row)
             .optional()
         })
     }
@@ -145,22 +143,18 @@ impl Store {
     /// Stores the credentials a pairing produced; clears a logout.
     pub fn set_credentials(&self, id: &str, credentials: &str) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
-                "UPDATE users SET credentials = ?2, logged_out = 0 WHERE id = ?1",
-                params![id, credentials],
-            )
-            .map(drop)
+            db.prepare_cached("UPDATE users SET credentials = ?2, logged_out = 0 WHERE id = ?1")?
+                .execute(params![id, credentials])
+                .map(drop)
         })
     }
 
     /// Marks a user logged out (401): its credentials are gone.
     pub fn set_logged_out(&self, id: &str) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
-                "UPDATE users SET logged_out = 1, credentials = NULL WHERE id = ?1",
-                [id],
-            )
-            .map(drop)
+            db.prepare_cached("UPDATE users SET logged_out = 1, credentials = NULL WHERE id = ?1")?
+                .execute([id])
+                .map(drop)
         })
     }
 
@@ -177,17 +171,15 @@ impl Store {
         let now = self.now_ms();
         let written = self.with(|db| {
             if let Some(token) = fence {
-                let current: Option<u64> = db
-                    .query_row("SELECT token FROM leases WHERE user_id = ?1", [user], |r| r.get(0))
+                let current: Option<u64> = db.prepare_cached("SELECT token FROM leases WHERE user_id = ?1")?.query_row( [user], |r| r.get(0))
                     .optional()?;
                 if current != Some(token) {
                     return Ok(false);
                 }
             }
-            db.execute(
-                "INSERT INTO connection_status (user_id, status, reason, updated_at_ms, instance)
+            db.prepare_cached("INSERT INTO connection_status (user_id, status, reason, updated_at_ms, instance)
                  VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(user_id) DO UPDATE SET status = ?2, reason = ?3, updated_at_ms = ?4, instance = ?5",
+                 ON CONFLICT(user_id) DO UPDATE SET status = ?2, reason = ?3, updated_at_ms = ?4, instance = ?5")?.execute(
                 params![user, status.as_str(), reason, now, instance],
             )?;
             Ok(true)
@@ -207,8 +199,7 @@ impl Store {
 
     pub fn status(&self, user: &str) -> Result<Option<StatusRow>, StoreError> {
         let row = self.with(|db| {
-            db.query_row(
-                "SELECT status, reason, updated_at_ms, instance FROM connection_status WHERE user_id = ?1",
+            db.prepare_cached("SELECT status, reason, updated_at_ms, instance FROM connection_status WHERE user_id = ?1")?.query_row(
                 [user],
                 |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
@@ -238,9 +229,7 @@ impl Store {
         let expires = now + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
         self.with(|db| {
             let tx = db.transaction()?;
-            let current: Option<(String, u64, u64)> = tx
-                .query_row(
-                    "SELECT owner, expires_at_ms, token FROM leases WHERE user_id = ?1",
+            let current: Option<(String, u64, u64)> = tx.prepare_cached("SELECT owner, expires_at_ms, token FROM leases WHERE user_id = ?1")?.query_row(
                     [user],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
@@ -251,15 +240,13 @@ impl Store {
                 }
                 Some((holder, _, token)) => {
                     let token = if holder == owner { token } else { token + 1 };
-                    tx.execute(
-                        "UPDATE leases SET owner = ?2, expires_at_ms = ?3, token = ?4 WHERE user_id = ?1",
+                    tx.prepare_cached("UPDATE leases SET owner = ?2, expires_at_ms = ?3, token = ?4 WHERE user_id = ?1")?.execute(
                         params![user, owner, expires, token],
                     )?;
                     LeaseOutcome::Acquired { token }
                 }
                 None => {
-                    tx.execute(
-                        "INSERT INTO leases (user_id, owner, expires_at_ms, token) VALUES (?1, ?2, ?3, 1)",
+                    tx.prepare_cached("INSERT INTO leases (user_id, owner, expires_at_ms, token) VALUES (?1, ?2, ?3, 1)")?.execute(
                         params![user, owner, expires],
                     )?;
                     LeaseOutcome::Acquired { token: 1 }
@@ -281,8 +268,7 @@ impl Store {
         let now = self.now_ms();
         let expires = now + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
         self.with(|db| {
-            db.execute(
-                "UPDATE leases SET expires_at_ms = ?4 WHERE user_id = ?1 AND owner = ?2 AND token = ?3",
+            db.prepare_cached("UPDATE leases SET expires_at_ms = ?4 WHERE user_id = ?1 AND owner = ?2 AND token = ?3")?.execute(
                 params![user, owner, token, expires],
             )
             .map(|n| n == 1)
@@ -292,8 +278,7 @@ impl Store {
     /// Gives a lease up at once (manual disconnect).
     pub fn release_lease(&self, user: &str, owner: &str, token: u64) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
-                "UPDATE leases SET expires_at_ms = 0 WHERE user_id = ?1 AND owner = ?2 AND token = ?3",
+            db.prepare_cached("UPDATE leases SET expires_at_ms = 0 WHERE user_id = ?1 AND owner = ?2 AND token = ?3")?.execute(
                 params![user, owner, token],
             )
             .map(drop)
