@@ -292,3 +292,27 @@ async fn cleanup_marks_every_row_disconnected_closes_every_socket_and_forgets_ev
     assert_eq!(count(|k| matches!(k, EventKind::SocketOpened { .. })), 2);
     assert_eq!(count(|k| matches!(k, EventKind::SocketClosed { .. })), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn on_stable_a_persons_disconnect_holds_until_they_press_connect() {
+    let w = World::new(&[("alice", true)]);
+    let sup = w.supervisor(
+        "app-1",
+        loopguard::supervisor::Policy::preset("stable").unwrap(),
+    );
+    sup.start();
+    run_for(secs(10)).await;
+    sup.disconnect("alice");
+    run_for(secs(290)).await;
+    assert_eq!(
+        w.all_attempts("app-1"),
+        vec![(secs(0), AttemptCause::Startup)]
+    );
+    assert_eq!(
+        sup.status("alice").unwrap().state,
+        ConnectionState::Disconnected
+    );
+    sup.connect("alice", AttemptCause::Manual);
+    run_for(secs(1)).await;
+    assert_eq!(w.authenticated("alice"), times(&[0, 300]));
+}

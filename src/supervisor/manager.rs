@@ -51,6 +51,15 @@ pub struct StatusView {
     pub connected: bool,
 }
 
+/// What the auto-reconnector reads of a user's session.
+pub(crate) struct ReconnectView {
+    pub state: ConnectionState,
+    /// A socket is open.
+    pub live: bool,
+    pub last_disconnect: Option<Duration>,
+    pub held_by_person: bool,
+}
+
 /// One supervisor instance. Cheap to clone; every task holds one.
 #[derive(Clone)]
 pub struct Supervisor {
@@ -190,6 +199,9 @@ impl Supervisor {
         if cause == AttemptCause::Backoff {
             s.retry = None;
         }
+        if cause == AttemptCause::Manual {
+            s.held_by_person = false;
+        }
         if s.live.take().is_some() {
             // Only a policy without the busy check gets here with a live
             // socket: the old socket is left running beside the new one.
@@ -277,6 +289,7 @@ impl Supervisor {
         if let Some(retry) = s.retry.take() {
             retry.abort();
         }
+        s.held_by_person = self.policy().manual_disconnect_holds;
         match &s.live {
             Some(stop) => stop.stop("manual disconnect"),
             None => {
@@ -337,13 +350,13 @@ impl Supervisor {
     }
 
     /// What the auto-reconnector needs to know of a user.
-    pub(crate) fn reconnect_view(
-        &self,
-        user: &str,
-    ) -> Option<(ConnectionState, bool, Option<Duration>)> {
-        lock(&self.inner.sessions)
-            .get(user)
-            .map(|s| (s.state, s.live.is_some(), s.last_disconnect))
+    pub(crate) fn reconnect_view(&self, user: &str) -> Option<ReconnectView> {
+        lock(&self.inner.sessions).get(user).map(|s| ReconnectView {
+            state: s.state,
+            live: s.live.is_some(),
+            last_disconnect: s.last_disconnect,
+            held_by_person: s.held_by_person,
+        })
     }
 
     fn set_state(&self, user: &str, s: &mut Session, to: ConnectionState, reason: &str) {

@@ -77,6 +77,9 @@ pub struct Policy {
     /// the user is connected; when false it opens a new socket whatever the
     /// state, as the original service's retry called the initializer directly.
     pub retry_checks_state: bool,
+    /// After the dashboard's disconnect button the auto-reconnector leaves
+    /// the user alone until the connect button is pressed.
+    pub manual_disconnect_holds: bool,
     /// Own each user through a lease row in the store before connecting it.
     pub lease: bool,
     /// How long a lease lasts unless renewed (renewed with every keep-alive).

@@ -35,11 +35,14 @@ pub(crate) fn check_and_reconnect(sup: &Supervisor) {
         {
             continue;
         }
-        if let Some((state, live, last_disconnect)) = sup.reconnect_view(&user.id) {
-            if state != ConnectionState::Disconnected || live {
+        if let Some(view) = sup.reconnect_view(&user.id) {
+            if view.state != ConnectionState::Disconnected || view.live || view.held_by_person {
                 continue;
             }
-            if last_disconnect.is_some_and(|t| now.saturating_sub(t) < policy.cooldown) {
+            if view
+                .last_disconnect
+                .is_some_and(|t| now.saturating_sub(t) < policy.cooldown)
+            {
                 continue;
             }
         }
