@@ -1,6 +1,7 @@
 # loopguard: `make run` replays every shipped scenario and writes reports/;
 # `make test` runs every test. Both build what they need first.
 
+SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/loopguard
 
@@ -14,7 +15,9 @@ run: build
 	echo "stability report: $(CURDIR)/reports/index.html"; exit $$status
 
 test:
-	$(CARGO) test --release --locked
+	@mkdir -p target
+	set -o pipefail; $(CARGO) test --release --locked 2>&1 | tee target/test.log
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' target/test.log
 
 lint:
 	$(CARGO) fmt --all -- --check
