@@ -1,12 +1,11 @@
 //! `backoff_schedule`: each backoff attempt waits its turn.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::trace::truth::Truth;
 use crate::trace::TraceEvent;
 
-use super::common::{ordinal, rows_by_user, secs, violation};
+use super::common::{ordinal, rows_by_user, secs, users_seen, violation};
 use super::episodes::user_episodes;
 use super::{Invariant, Params, RunContext, Violation};
 
@@ -49,8 +48,7 @@ impl Invariant for BackoffSchedule {
         params: &Params,
     ) -> Vec<Violation> {
         let by_user = rows_by_user(trace);
-        let mut users: BTreeSet<&str> = by_user.keys().copied().collect();
-        users.extend(truth.users.keys().map(String::as_str));
+        let users = users_seen(&by_user, truth);
 
         let mut out = Vec::new();
         for user in users {

@@ -1,7 +1,7 @@
 //! Helpers shared by the checkers: wording, evidence, per-user row indexes
 //! and the list of a user's failures.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::trace::truth::{ClientSocket, Interval, Truth, UserTruth};
@@ -71,6 +71,16 @@ pub(crate) fn rows_by_user(trace: &[TraceEvent]) -> BTreeMap<&str, Vec<usize>> {
         }
     }
     map
+}
+
+/// Every user the trace or the truth names, in id order.
+pub(crate) fn users_seen<'a>(
+    by_user: &BTreeMap<&'a str, Vec<usize>>,
+    truth: &'a Truth,
+) -> BTreeSet<&'a str> {
+    let mut users: BTreeSet<&str> = by_user.keys().copied().collect();
+    users.extend(truth.users.keys().map(String::as_str));
+    users
 }
 
 /// Every client socket of the run by its conn id (unique in a run), with

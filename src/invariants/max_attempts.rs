@@ -1,11 +1,9 @@
 //! `max_attempts`: at most `max_attempts` backoff attempts per episode.
 
-use std::collections::BTreeSet;
-
 use crate::trace::truth::Truth;
 use crate::trace::TraceEvent;
 
-use super::common::{ordinal, param, rows_by_user, secs, violation};
+use super::common::{ordinal, param, rows_by_user, secs, users_seen, violation};
 use super::episodes::user_episodes;
 use super::{Invariant, Params, RunContext, Violation};
 
@@ -35,8 +33,7 @@ impl Invariant for MaxAttempts {
         params: &Params,
     ) -> Vec<Violation> {
         let by_user = rows_by_user(trace);
-        let mut users: BTreeSet<&str> = by_user.keys().copied().collect();
-        users.extend(truth.users.keys().map(String::as_str));
+        let users = users_seen(&by_user, truth);
         let limit = usize::try_from(params.max_attempts).unwrap_or(usize::MAX);
 
         let mut out = Vec::new();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::trace::truth::{Truth, UserTruth};
 use crate::trace::{AttemptCause, EventKind, TraceEvent};
 
-use super::common::{endpoint_close_words, param, rows_by_user, secs, violation};
+use super::common::{endpoint_close_words, param, rows_by_user, secs, users_seen, violation};
 use super::{Invariant, Params, RunContext, Violation};
 
 /// (a) After an endpoint close of user U with a non-retryable code at t, no
@@ -43,8 +43,7 @@ impl Invariant for ReconnectCooldown {
     ) -> Vec<Violation> {
         let by_user = rows_by_user(trace);
         let empty = UserTruth::default();
-        let mut users: BTreeSet<&str> = by_user.keys().copied().collect();
-        users.extend(truth.users.keys().map(String::as_str));
+        let users = users_seen(&by_user, truth);
 
         let mut out = Vec::new();
         for user in users {
