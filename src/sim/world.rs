@@ -483,7 +483,8 @@ impl Driver<'_> {
                 restart_after,
             } => {
                 let host = format!("app-{instance}");
-                if self.instances.contains(&host) {
+                // A host that is down already cannot crash again.
+                if self.instances.contains(&host) && self.sim.is_host_running(host.as_str()) {
                     self.sim.crash(host.as_str());
                     self.fault(FaultKind::Crash, &host, true);
                     self.record(None, EventKind::InstanceCrashed { instance: host });
