@@ -89,11 +89,7 @@ pub fn explore(
     bar.finish_and_clear();
 
     for f in &found {
-        println!(
-            "FAIL  seed {}: violated {}",
-            f.seed,
-            list(&f.violated)
-        );
+        println!("FAIL  seed {}: violated {}", f.seed, list(&f.violated));
         println!(
             "      minimal ({} of {} events, violates {}): {}",
             f.events_after,
@@ -150,6 +146,13 @@ fn save(
 ) -> Found {
     let file = out.join(format!("{}.toml", scenario_name(original.seed)));
     minimal.source = file.clone();
+    minimal.description = format!(
+        "{}\nShrunk by `loopguard explore --preset {preset}` from {} events to the smallest \
+         schedule found that still fails (first run violated: {}).",
+        original.description,
+        original.events.len(),
+        list(violated)
+    );
     let mut found = Found {
         seed: original.seed,
         violated: violated.to_vec(),

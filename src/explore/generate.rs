@@ -10,8 +10,18 @@ use rand_chacha::ChaCha8Rng;
 use crate::invariants::INVARIANT_IDS;
 use crate::scenario::{
     parse, to_toml, Action, EventSpec, Expectation, Link, NetworkSpec, Repeat, Scenario,
-    SupervisorSpec, TabsSpec, UserSpec, CLOSE_CODES,
+    SupervisorSpec, TabsSpec, UserSpec,
 };
+
+/// Codes a generated `close` uses. 401 is left to `logout` (WhatsApp sends
+/// it when the device is unlinked; a 401 without a logout would ask the
+/// oracle to expect a reconnect the supervisor rightly refuses to make).
+const CLOSE_WITH: [u16; 8] = [403, 408, 411, 428, 440, 500, 503, 515];
+
+/// Codes a generated `refuse` uses: transient ones. Refusing N connects with
+/// a stop code takes N cooldowns (N minutes) to get through, longer than the
+/// 3 minutes `eventually_connected` allows after the (instant) refusal.
+const REFUSE_WITH: [u16; 5] = [408, 428, 500, 503, 515];
 
 /// Most app instances a generated schedule runs at once.
 const MAX_INSTANCES: u32 = 3;
@@ -59,7 +69,7 @@ pub fn scenario_name(seed: u64) -> String {
 
 /// A random, valid fault schedule drawn from `seed` alone: 1–2 paired users,
 /// 0–5 dashboard tabs, 20–30 minutes, 3–8 draws from the action menu (close
-/// with a code, refuse, unavailable, logout then pair later, ping silence,
+/// with a code, refuse with a transient code, unavailable, logout then pair later, ping silence,
 /// slow handshake, partition, flap, latency, loss, crash with a restart,
 /// a new instance, disconnect then connect, connect), world seed = `seed`,
 /// and `[expect.<preset>] holds = ["all"]`.
@@ -90,13 +100,24 @@ pub fn generate(seed: u64, preset: &str) -> Scenario {
     let mut state = State {
         running: 1,
         down_until: vec![Duration::ZERO],
-        paired_from: user_ids.iter().map(|u| (u.clone(), Duration::ZERO)).collect(),
+        paired_from: user_ids
+            .iter()
+            .map(|u| (u.clone(), Duration::ZERO))
+            .collect(),
     };
     let mut events: Vec<EventSpec> = Vec::new();
     for t in times {
         let at = secs(t);
         let item = MENU[rng.random_range(0..MENU.len())];
-        draw(&mut rng, item, at, duration, &user_ids, &mut state, &mut events);
+        draw(
+            &mut rng,
+            item,
+            at,
+            duration,
+            &user_ids,
+            &mut state,
+            &mut events,
+        );
     }
     events.sort_by_key(|e| e.at);
 
@@ -190,7 +211,7 @@ fn draw(
     };
     let close = |rng: &mut ChaCha8Rng, user: String| Action::Close {
         user,
-        code: CLOSE_CODES[rng.random_range(0..CLOSE_CODES.len())],
+        code: CLOSE_WITH[rng.random_range(0..CLOSE_WITH.len())],
     };
     match item {
         Menu::Close => {
@@ -210,7 +231,7 @@ fn draw(
             Action::Refuse {
                 user,
                 count: rng.random_range(1..=5),
-                code: CLOSE_CODES[rng.random_range(0..CLOSE_CODES.len())],
+                code: REFUSE_WITH[rng.random_range(0..REFUSE_WITH.len())],
             },
             None,
         ),

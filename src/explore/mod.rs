@@ -24,8 +24,7 @@ use crate::scenario::Scenario;
 /// Whether running `scenario` with `preset` fails: some invariant that must
 /// hold was violated. A run that cannot be made does not count as failing.
 pub fn fails(scenario: &Scenario, preset: &str) -> bool {
-    execute(scenario, preset, None, &mut |_| {})
-        .is_ok_and(|r| r.summary.verdict == Verdict::Fail)
+    execute(scenario, preset, None, &mut |_| {}).is_ok_and(|r| r.summary.verdict == Verdict::Fail)
 }
 
 /// A seed range as written on the command line: `A..B` and `A..=B` both

@@ -92,7 +92,9 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
             without.tabs.user = None;
         }
         let mut moved = without.clone();
-        without.events.retain(|e| user_of(&e.action) != Some(id.as_str()));
+        without
+            .events
+            .retain(|e| user_of(&e.action) != Some(id.as_str()));
         for e in &mut moved.events {
             if let Some(user) = user_mut(&mut e.action) {
                 if *user == id {
