@@ -8,6 +8,7 @@
 //! [`invariants`] judge and the [`report`] draws.
 
 pub mod endpoint;
+pub mod explore;
 pub mod invariants;
 pub mod report;
 pub mod run;

@@ -3,6 +3,7 @@
 mod batch;
 mod check;
 mod console;
+mod explore;
 mod replay;
 mod run;
 
@@ -49,6 +50,22 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Random fault schedules from a range of seeds; each failing one is shrunk
+    /// to the smallest scenario file that still fails.
+    Explore {
+        /// Supervisor preset every schedule runs with (it must hold every invariant).
+        #[arg(long, default_value = "stable")]
+        preset: String,
+        /// Seeds, both ends included: `1..100`, `1..=100` or `7`.
+        #[arg(long, default_value = "1..100")]
+        seeds: String,
+        /// Where the minimal scenarios (`explore-<seed>.toml`) and their runs go.
+        #[arg(long, default_value = "reports/explore")]
+        out: PathBuf,
+        /// Parallel runs (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Re-run a finished run from its folder and compare the traces byte for byte.
     Replay {
         /// A run folder (holding summary.json and trace.csv).
@@ -81,6 +98,12 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => run::run(&files, preset.as_deref(), seed, &out),
         Command::Check { dir, out, jobs } => check::check(&dir, &out, jobs),
+        Command::Explore {
+            preset,
+            seeds,
+            out,
+            jobs,
+        } => explore::explore(&preset, &seeds, &out, jobs),
         Command::Replay { run_dir } => replay::replay(&run_dir),
         Command::Report { dir } => {
             let n = loopguard::report::rebuild(&dir)?;

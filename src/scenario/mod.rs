@@ -106,6 +106,11 @@
 //! `no_zombie_work`). `holds = ["all"]` is expanded to every invariant not in
 //! `violates`. A preset without an entry must hold every invariant.
 //!
+//! # Writing
+//!
+//! [`to_toml`] writes a scenario back in this format (what `loopguard
+//! explore` saves); it reads back to the same scenario.
+//!
 //! # Overrides
 //!
 //! `[supervisor.overrides]` keys are policy knobs
@@ -117,8 +122,10 @@ mod duration;
 mod error;
 mod model;
 mod parse;
+mod write;
 
 pub use duration::{format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use model::*;
 pub use parse::{load, load_dir, parse, ACTIONS, CLOSE_CODES, LINK_NAMES};
+pub use write::to_toml;
