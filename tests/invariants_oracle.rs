@@ -1216,3 +1216,23 @@ mod check_all {
         assert_eq!(invariants::meaning("no_such_invariant"), None);
     }
 }
+
+mod reconnect_cooldown_on_abandoned_sockets {
+    use super::*;
+    use loopguard::invariants::ReconnectCooldown;
+
+    #[test]
+    fn a_440_sent_after_the_client_let_go_of_its_socket_starts_no_cooldown() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        // The client finds the link dead and drops its end; the endpoint
+        // learns only when a newer socket replaces the old one with 440.
+        t.close(40_000, 1);
+        t.connect(42_000, "app-1", ALICE, 2);
+        t.replaced(42_000, 1, Some(2), false);
+        t.ep_close(42_000, 1, Some(440));
+        t.drop_link(50_000, 2, None);
+        t.connect(52_000, "app-1", ALICE, 3);
+        none(check(&ReconnectCooldown, &t));
+    }
+}

@@ -10,7 +10,8 @@ use crate::trace::{AttemptCause, EventKind, TraceEvent};
 use super::common::{endpoint_close_words, param, rows_by_user, secs, users_seen, violation};
 use super::{Invariant, Params, RunContext, Violation};
 
-/// (a) After an endpoint close of user U with a non-retryable code at t, no
+/// (a) After an endpoint close of user U with a non-retryable code at t, sent
+/// on a socket whose client still held its end, no
 /// client socket of U opens in [t, t + cooldown) (rows after the close)
 /// unless a `ManualConnect` of U lies between the close and the open; one
 /// violation per close, at the first such open. (b) No
@@ -74,7 +75,15 @@ fn after_non_retryable(
         .filter_map(|s| {
             let (at, code) = s.closed?;
             let code = code.filter(|c| params.non_retryable_codes.contains(c))?;
-            Some((s.closed_row?, at, code, s.sock))
+            let row = s.closed_row?;
+            // A code sent after the client let go of its end reaches no one:
+            // it tells the supervisor nothing, so it starts no cooldown.
+            let client_gone = s
+                .client_conn
+                .and_then(|c| ut.client_socket(c))
+                .and_then(|c| c.closed_row)
+                .is_some_and(|closed| closed < row);
+            (!client_gone).then_some((row, at, code, s.sock))
         })
         .collect();
     closes.sort_unstable();
