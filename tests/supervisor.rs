@@ -316,3 +316,29 @@ async fn on_stable_a_persons_disconnect_holds_until_they_press_connect() {
     run_for(secs(1)).await;
     assert_eq!(w.authenticated("alice"), times(&[0, 300]));
 }
+
+#[tokio::test(start_paused = true)]
+async fn on_stable_a_disconnect_pressed_on_another_instance_closes_the_owners_socket_at_its_next_keep_alive(
+) {
+    let w = World::new(&[("alice", true)]);
+    let stable = loopguard::supervisor::Policy::preset("stable").unwrap();
+    let owner = w.supervisor("app-1", stable.clone());
+    let other = w.supervisor("app-2", stable);
+    owner.start();
+    other.start();
+    run_for(secs(40)).await;
+    other.disconnect("alice");
+    run_for(secs(300)).await;
+    let closed: Vec<_> = w
+        .trace()
+        .iter()
+        .filter(|e| e.host == "app-1" && matches!(e.kind, EventKind::SocketClosed { .. }))
+        .map(|e| e.at)
+        .collect();
+    // Keep-alives at 30 s and 60 s: the second one finds the user held.
+    assert_eq!(closed, times(&[60]));
+    assert_eq!(w.authenticated("alice"), times(&[0]));
+    other.connect("alice", AttemptCause::Manual);
+    run_for(secs(1)).await;
+    assert_eq!(w.authenticated("alice"), times(&[0, 340]));
+}

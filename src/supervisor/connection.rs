@@ -173,6 +173,11 @@ async fn drive(
                         return Outcome::LeaseLost;
                     }
                 }
+                if ctx.sup.held_by_person(ctx.user) {
+                    // Disconnect was pressed on another instance.
+                    let _ = timeout(WRITE_TIMEOUT, ws.close(None)).await;
+                    return Outcome::Requested { reason: "manual disconnect".into() };
+                }
                 next_ping = next_ping.map(|t| t + policy.keepalive_interval);
             }
             _ = sleep_until(deadline) => {

@@ -57,7 +57,6 @@ pub(crate) struct ReconnectView {
     /// A socket is open.
     pub live: bool,
     pub last_disconnect: Option<Duration>,
-    pub held_by_person: bool,
 }
 
 /// One supervisor instance. Cheap to clone; every task holds one.
@@ -160,7 +159,7 @@ impl Supervisor {
         };
         for u in users
             .into_iter()
-            .filter(|u| u.enabled && u.credentials.is_some())
+            .filter(|u| u.enabled && u.credentials.is_some() && !u.held)
         {
             self.connect(&u.id, cause);
         }
@@ -199,8 +198,8 @@ impl Supervisor {
         if cause == AttemptCause::Backoff {
             s.retry = None;
         }
-        if cause == AttemptCause::Manual {
-            s.held_by_person = false;
+        if cause == AttemptCause::Manual && policy.manual_disconnect_holds {
+            let _ = self.store().set_held(user, false);
         }
         if s.live.take().is_some() {
             // Only a policy without the busy check gets here with a live
@@ -268,6 +267,12 @@ impl Supervisor {
         }
     }
 
+    /// Whether a person's disconnect, pressed on any instance, holds the user.
+    pub(crate) fn held_by_person(&self, user: &str) -> bool {
+        self.policy().manual_disconnect_holds
+            && matches!(self.store().user(user), Ok(Some(row)) if row.held)
+    }
+
     /// Extends the user's lease; false (and `lease_lost`) if it was taken.
     pub(crate) fn renew_lease(&self, user: &str, token: u64) -> bool {
         let renewed = self
@@ -282,6 +287,9 @@ impl Supervisor {
 
     /// The dashboard's disconnect button: closes the socket, cancels retries.
     pub fn disconnect(&self, user: &str) {
+        if self.policy().manual_disconnect_holds {
+            let _ = self.store().set_held(user, true);
+        }
         let mut sessions = lock(&self.inner.sessions);
         let Some(s) = sessions.get_mut(user) else {
             return;
@@ -289,7 +297,6 @@ impl Supervisor {
         if let Some(retry) = s.retry.take() {
             retry.abort();
         }
-        s.held_by_person = self.policy().manual_disconnect_holds;
         match &s.live {
             Some(stop) => stop.stop("manual disconnect"),
             None => {
@@ -355,7 +362,6 @@ impl Supervisor {
             state: s.state,
             live: s.live.is_some(),
             last_disconnect: s.last_disconnect,
-            held_by_person: s.held_by_person,
         })
     }
 

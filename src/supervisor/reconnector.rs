@@ -30,13 +30,14 @@ pub(crate) fn check_and_reconnect(sup: &Supervisor) {
             sup.connect(&user.id, AttemptCause::Auto);
             continue;
         }
-        if (policy.skip_logged_out && user.logged_out)
+        if (policy.manual_disconnect_holds && user.held)
+            || (policy.skip_logged_out && user.logged_out)
             || (policy.unpaired_needs_person && user.credentials.is_none())
         {
             continue;
         }
         if let Some(view) = sup.reconnect_view(&user.id) {
-            if view.state != ConnectionState::Disconnected || view.live || view.held_by_person {
+            if view.state != ConnectionState::Disconnected || view.live {
                 continue;
             }
             if view

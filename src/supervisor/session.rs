@@ -29,8 +29,6 @@ pub(crate) struct Session {
     pub retry: Option<AbortHandle>,
     /// Fencing token of the user's lease, when the policy leases.
     pub lease_token: Option<u64>,
-    /// A person pressed disconnect and has not pressed connect since.
-    pub held_by_person: bool,
 }
 
 impl Session {
@@ -44,7 +42,6 @@ impl Session {
             live: None,
             retry: None,
             lease_token: None,
-            held_by_person: false,
         }
     }
 }

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS users (
     id          TEXT PRIMARY KEY,
     enabled     INTEGER NOT NULL,
     credentials TEXT,
-    logged_out  INTEGER NOT NULL DEFAULT 0
+    logged_out  INTEGER NOT NULL DEFAULT 0,
+    held        INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS connection_status (
     user_id       TEXT PRIMARY KEY,
@@ -51,6 +52,9 @@ pub struct UserRow {
     pub credentials: Option<String>,
     /// Set on 401: the device was unlinked.
     pub logged_out: bool,
+    /// A person pressed disconnect (on any instance) and has not pressed
+    /// connect since: no instance connects the user on its own.
+    pub held: bool,
 }
 
 /// A user's status row.
@@ -123,7 +127,7 @@ impl Store {
     pub fn users(&self) -> Result<Vec<UserRow>, StoreError> {
         self.with(|db| {
             let mut stmt = db.prepare_cached(
-                "SELECT id, enabled, credentials, logged_out FROM users ORDER BY id",
+                "SELECT id, enabled, credentials, logged_out, held FROM users ORDER BY id",
             )?;
             let rows = stmt.query_map([], user_row)?;
             rows.collect()
@@ -133,7 +137,7 @@ impl Store {
     pub fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
         self.with(|db| {
             db.prepare_cached(
-                "SELECT id, enabled, credentials, logged_out FROM users WHERE id = ?1",
+                "SELECT id, enabled, credentials, logged_out, held FROM users WHERE id = ?1",
             )?
             .query_row([id], user_row)
             .optional()
@@ -145,6 +149,15 @@ impl Store {
         self.with(|db| {
             db.prepare_cached("UPDATE users SET credentials = ?2, logged_out = 0 WHERE id = ?1")?
                 .execute(params![id, credentials])
+                .map(drop)
+        })
+    }
+
+    /// Records whether a person's disconnect holds the user.
+    pub fn set_held(&self, id: &str, held: bool) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.prepare_cached("UPDATE users SET held = ?2 WHERE id = ?1")?
+                .execute(params![id, held])
                 .map(drop)
         })
     }
@@ -311,6 +324,7 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         enabled: r.get(1)?,
         credentials: r.get(2)?,
         logged_out: r.get(3)?,
+        held: r.get(4)?,
     })
 }
 
