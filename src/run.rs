@@ -11,7 +11,7 @@ use crate::report::{self, RunSummary};
 use crate::scenario::Scenario;
 use crate::sim;
 use crate::supervisor::policy::{Policy, PolicyError};
-use crate::trace::{write_trace, TraceEvent};
+use crate::trace::{write_trace, EventKind, TraceEvent};
 use crate::verdict::{default_expectation, judge};
 
 /// Why a run could not be made or written.
@@ -82,7 +82,7 @@ pub fn execute(
                 enabled: u.enabled,
             })
             .collect(),
-        faults_end: scenario.faults_end(),
+        faults_end: faults_end(scenario, &output.trace),
         run_end: scenario.run_length(),
     };
     let violations = invariants::check_all(&output.trace, &ctx, &Params::default());
@@ -101,7 +101,7 @@ pub fn execute(
         preset: preset.to_string(),
         seed,
         run_length_ms: millis(scenario.run_length()),
-        faults_end_ms: millis(scenario.faults_end()),
+        faults_end_ms: millis(ctx.faults_end),
         users: scenario.users.iter().map(|u| u.id.clone()).collect(),
         instances: output.instances,
         verdict: j.verdict,
@@ -119,6 +119,16 @@ pub fn execute(
         summary,
         trace: output.trace,
     })
+}
+
+/// When the last fault ended: the scenario's schedule, or later when a fault
+/// outlasted it (refusals end only when the last refused connect comes).
+fn faults_end(scenario: &Scenario, trace: &[TraceEvent]) -> Duration {
+    trace
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::FaultEnded { .. }))
+        .map(|e| e.at)
+        .fold(scenario.faults_end(), Duration::max)
 }
 
 fn millis(d: Duration) -> u64 {

@@ -960,6 +960,40 @@ mod store_matches_truth {
     }
 
     #[test]
+    fn a_connected_row_while_the_client_holds_a_socket_whose_close_the_network_lost_is_clean() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.store(1_000, "app-1", ALICE, ConnectionState::Connected);
+        // The endpoint closes with 503 but the segment is lost: the client
+        // still holds its end, and learns 20 s later.
+        t.ep_close(10_000, 1, Some(503));
+        t.close(30_000, 1);
+        t.store(30_000, "app-1", ALICE, ConnectionState::Disconnected);
+        none(check_with(&StoreMatchesTruth, &t, &run()));
+    }
+
+    #[test]
+    fn a_connecting_row_claims_neither_state() {
+        let mut t = Trace::default();
+        t.store(1_000, "app-1", ALICE, ConnectionState::Connecting);
+        // Authenticated at once, but the answer is slow to arrive.
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.store(21_000, "app-1", ALICE, ConnectionState::Connected);
+        none(check_with(&StoreMatchesTruth, &t, &run()));
+    }
+
+    #[test]
+    fn a_disconnected_row_while_the_client_holds_an_authenticated_socket_is_a_violation() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.store(1_000, "app-1", ALICE, ConnectionState::Connected);
+        t.store(2_000, "app-1", ALICE, ConnectionState::Disconnected);
+        let v = check_with(&StoreMatchesTruth, &t, &run());
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].at, Duration::from_millis(7_000));
+    }
+
+    #[test]
     fn an_update_within_the_grace_is_clean() {
         for update in [14_000, 15_000] {
             let mut t = Trace::default();

@@ -60,15 +60,17 @@ impl Accounts {
         }
     }
 
-    /// Consumes one pending refusal of `user`, returning its code.
-    pub(crate) fn take_refusal(&mut self, user: &str) -> Option<u16> {
+    /// Consumes one pending refusal of `user`: its code, and whether it was
+    /// the last one (the fault is over).
+    pub(crate) fn take_refusal(&mut self, user: &str) -> Option<(u16, bool)> {
         let refusal = self.refusals.get_mut(user)?;
         let code = refusal.code;
         refusal.remaining = refusal.remaining.saturating_sub(1);
-        if refusal.remaining == 0 {
+        let last = refusal.remaining == 0;
+        if last {
             self.refusals.remove(user);
         }
-        Some(code)
+        Some((code, last))
     }
 }
 
@@ -80,8 +82,8 @@ mod tests {
     fn refusals_are_counted_down_then_gone() {
         let mut book = Accounts::new([("alice".to_string(), true)]);
         book.refuse_next("alice", 2, 500);
-        assert_eq!(book.take_refusal("alice"), Some(500));
-        assert_eq!(book.take_refusal("alice"), Some(500));
+        assert_eq!(book.take_refusal("alice"), Some((500, false)));
+        assert_eq!(book.take_refusal("alice"), Some((500, true)));
         assert_eq!(book.take_refusal("alice"), None);
         assert_eq!(book.take_refusal("bob"), None);
     }

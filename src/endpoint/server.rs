@@ -25,7 +25,7 @@ use super::control::{reason_for, Command, Phase};
 use super::protocol::{ClientFrame, ServerFrame};
 use super::qr::QrRefs;
 use super::Inner;
-use crate::trace::EventKind;
+use crate::trace::{EventKind, FaultKind};
 
 /// How long after the accept the WebSocket handshake and the hello must have
 /// arrived; a socket that says nothing is closed without a code.
@@ -435,7 +435,18 @@ impl Inner {
         };
         // A refusal is consumed by every hello it meets, even one that an
         // unavailable endpoint would have refused anyway.
-        let code = if let Some(code) = state.accounts.take_refusal(user) {
+        let code = if let Some((code, last)) = state.accounts.take_refusal(user) {
+            if last {
+                // Only now is the scripted fault over: the harness judges
+                // recovery from here.
+                self.record(
+                    Some(user),
+                    EventKind::FaultEnded {
+                        fault: FaultKind::RefuseConnects,
+                        target: user.to_string(),
+                    },
+                );
+            }
             Some(code)
         } else if state.unavailable {
             Some(503)

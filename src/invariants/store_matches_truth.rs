@@ -11,8 +11,12 @@ use super::common::{connected_at, param, secs, truth_rows_at, violation};
 use super::{Invariant, Params, RunContext, Violation};
 
 /// The stored status of U is its latest `StoreWritten` by any host
-/// (`DISCONNECTED` before the first). It mismatches the truth when it says
-/// `CONNECTED` while U is not truly connected, or anything else while U is.
+/// (`DISCONNECTED` before the first). It is compared with the client-side
+/// sockets (SPEC): U is connected while its client holds a socket the
+/// endpoint authenticated, even if the endpoint's end closed in a message
+/// the network lost. It mismatches when it says `CONNECTED` while U is not
+/// connected, or `DISCONNECTED`/`QR_PENDING` while U is; `CONNECTING` claims
+/// neither (the answer to a hello may still be on its way).
 /// A mismatch is not counted while the host that last wrote U's row is
 /// crashed, nor for `store_grace` after it restarts. A counted mismatch
 /// lasting longer than `store_grace` is one violation, at its start plus
@@ -27,7 +31,8 @@ impl Invariant for StoreMatchesTruth {
     }
 
     fn meaning(&self) -> &'static str {
-        "the stored status agrees with the truth (CONNECTED exactly while the user is connected) \
+        "the stored status agrees with the client-side sockets (CONNECTED while the client holds \
+         an authenticated socket, never DISCONNECTED then) \
          within a 5 s grace"
     }
 
@@ -120,7 +125,7 @@ fn judge_user(
 
     let mut points: Vec<Duration> = vec![Duration::ZERO];
     points.extend(writes.iter().map(|r| trace[*r].at));
-    for i in &ut.connected {
+    for i in &ut.client_connected {
         points.push(i.start);
         points.extend(i.end);
     }
@@ -182,12 +187,17 @@ fn judge_user(
             Some((EventKind::StoreWritten { status, .. }, host)) => (*status, Some(host)),
             _ => (ConnectionState::Disconnected, None),
         };
-        let connected = connected_at(&ut.connected, p).is_some();
+        let connected = connected_at(&ut.client_connected, p).is_some();
         let exempt = writer.and_then(|h| windows.get(h)).is_some_and(|ws| {
             ws.iter()
                 .any(|(from, to)| *from <= p && to.is_none_or(|to| p < to))
         });
-        let counted = (stored == ConnectionState::Connected) != connected && !exempt;
+        let mismatch = match stored {
+            ConnectionState::Connected => !connected,
+            ConnectionState::Connecting => false,
+            ConnectionState::Disconnected | ConnectionState::QrPending => connected,
+        };
+        let counted = mismatch && !exempt;
         match (counted, current.is_some()) {
             (true, false) => {
                 current = Some(Stretch {
@@ -213,7 +223,7 @@ fn judge_user(
 
 /// The latest moment at or before `t` where the user's truth changed.
 fn last_truth_change(ut: &UserTruth, t: Duration) -> Option<Duration> {
-    ut.connected
+    ut.client_connected
         .iter()
         .flat_map(|i| [Some(i.start), i.end])
         .flatten()

@@ -391,10 +391,12 @@ impl Driver<'_> {
                 self.endpoint.close_user(&user, code);
             }
             Action::Refuse { user, count, code } => {
+                // The endpoint records the fault's end when the last refusal is used.
                 self.record(
                     Some(&user),
-                    EventKind::Note {
-                        text: format!("refuse next {count} connects with {code}"),
+                    EventKind::FaultStarted {
+                        fault: FaultKind::RefuseConnects,
+                        target: user.clone(),
                     },
                 );
                 self.endpoint.refuse_next(&user, count, code);

@@ -64,6 +64,10 @@ pub struct UserTruth {
     /// When the user was really connected: an endpoint socket authenticated
     /// with credentials, open on both sides. Sorted, not overlapping.
     pub connected: Vec<Interval>,
+    /// The same from the client's side alone: an authenticated socket the
+    /// client still holds, whether or not the endpoint's end is gone (a
+    /// close the network lost is news the client cannot have).
+    pub client_connected: Vec<Interval>,
 }
 
 impl UserTruth {
@@ -188,7 +192,8 @@ impl Truth {
             users.entry(user).or_default().endpoint_sockets.push(s);
         }
         for u in users.values_mut() {
-            u.connected = connected_intervals(u);
+            u.connected = connected_intervals(u, Side::Both);
+            u.client_connected = connected_intervals(u, Side::Client);
         }
         Truth { users }
     }
@@ -244,7 +249,16 @@ impl<'a> ClientEnds<'a> {
     }
 }
 
-fn connected_intervals(u: &UserTruth) -> Vec<Interval> {
+/// Whose end of a stream bounds a connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// Either end closing ends it.
+    Both,
+    /// Only the client letting go ends it.
+    Client,
+}
+
+fn connected_intervals(u: &UserTruth, side: Side) -> Vec<Interval> {
     let mut spans: Vec<Interval> = u
         .endpoint_sockets
         .iter()
@@ -255,7 +269,8 @@ fn connected_intervals(u: &UserTruth) -> Vec<Interval> {
             }
             let client = u.client_socket(s.client_conn?)?;
             let start = auth_at.max(client.opened);
-            let end = match (s.closed.map(|c| c.0), client.closed) {
+            let endpoint_closed = s.closed.map(|c| c.0).filter(|_| side == Side::Both);
+            let end = match (endpoint_closed, client.closed) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
