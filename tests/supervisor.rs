@@ -342,3 +342,22 @@ async fn on_stable_a_disconnect_pressed_on_another_instance_closes_the_owners_so
     run_for(secs(1)).await;
     assert_eq!(w.authenticated("alice"), times(&[0, 340]));
 }
+
+#[tokio::test(start_paused = true)]
+async fn on_stable_an_instance_taking_a_user_over_carries_its_episode_on_from_the_store() {
+    use loopguard::supervisor::store::EpisodeRow;
+    let w = World::new(&[("alice", true)]);
+    // The previous owner had used 4 of the 5 backoff attempts.
+    let earlier = EpisodeRow {
+        attempts: 4,
+        last_disconnect_ms: None,
+    };
+    w.store.save_episode("alice", earlier).unwrap();
+    w.link.set_reachable(false);
+    let sup = w.supervisor("app-2", preset_with("stable", &NO_AUTO));
+    sup.start();
+    run_for(secs(600)).await;
+    // One attempt left, after min(2 s·2^4, 60 s) = 32 s; then it gives up.
+    assert_eq!(w.attempts("app-2", AttemptCause::Backoff), times(&[32]));
+    assert_eq!(w.store.episode("alice").unwrap().attempts, 5);
+}

@@ -14,7 +14,7 @@ use super::connection::{self, Outcome};
 use super::events::Events;
 use super::policy::Policy;
 use super::session::{Session, StopSignal};
-use super::store::{LeaseOutcome, Store};
+use super::store::{EpisodeRow, LeaseOutcome, Store};
 use crate::trace::{AttemptCause, CloseAction, ConnectionState, EventKind};
 use crate::transport::Dialer;
 
@@ -217,6 +217,13 @@ impl Supervisor {
         s.live = Some(stop.clone());
         s.connected_at = None;
         s.lease_token = lease_token;
+        if policy.lease {
+            // The user may come from another instance: carry its episode on.
+            if let Ok(episode) = self.store().episode(user) {
+                s.attempts = episode.attempts;
+                s.last_disconnect = episode.last_disconnect_ms.map(Duration::from_millis);
+            }
+        }
         lock(&self.inner.locks).insert(user.to_string());
         let attempt = if cause == AttemptCause::Backoff {
             s.attempts
@@ -457,6 +464,7 @@ impl Supervisor {
                 }
             }
             s.last_disconnect = Some(now);
+            self.save_episode(user, s);
             match outcome {
                 Outcome::Requested { reason } => {
                     self.events()
@@ -504,6 +512,7 @@ impl Supervisor {
                         self.set_state(user, s, ConnectionState::Disconnected, "retries exhausted");
                     } else {
                         s.attempts += 1;
+                        self.save_episode(user, s);
                         let delay = policy.backoff_delay(s.attempts) + self.jitter();
                         self.events()
                             .emit(user, handled(CloseAction::Backoff, Some(delay)));
@@ -518,6 +527,20 @@ impl Supervisor {
         }
         if restart {
             self.connect(user, crate::trace::AttemptCause::Restart);
+        }
+    }
+
+    /// With leases a user can move between instances, so its episode (the
+    /// attempt count and the last disconnect) lives in the store.
+    fn save_episode(&self, user: &str, s: &Session) {
+        if self.policy().lease {
+            let episode = EpisodeRow {
+                attempts: s.attempts,
+                last_disconnect_ms: s
+                    .last_disconnect
+                    .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            };
+            let _ = self.store().save_episode(user, episode);
         }
     }
 

@@ -3,6 +3,8 @@
 //! when it has no session, or is DISCONNECTED and not connected, and the
 //! cooldown since its last disconnect has passed.
 
+use std::time::Duration;
+
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use super::Supervisor;
@@ -36,16 +38,24 @@ pub(crate) fn check_and_reconnect(sup: &Supervisor) {
         {
             continue;
         }
-        if let Some(view) = sup.reconnect_view(&user.id) {
-            if view.state != ConnectionState::Disconnected || view.live {
-                continue;
+        let last_disconnect = match sup.reconnect_view(&user.id) {
+            Some(view) => {
+                if view.state != ConnectionState::Disconnected || view.live {
+                    continue;
+                }
+                view.last_disconnect
             }
-            if view
-                .last_disconnect
-                .is_some_and(|t| now.saturating_sub(t) < policy.cooldown)
-            {
-                continue;
-            }
+            // Never owned here: another instance may have just lost it.
+            None if policy.lease => sup
+                .store()
+                .episode(&user.id)
+                .ok()
+                .and_then(|e| e.last_disconnect_ms)
+                .map(Duration::from_millis),
+            None => None,
+        };
+        if last_disconnect.is_some_and(|t| now.saturating_sub(t) < policy.cooldown) {
+            continue;
         }
         sup.connect(&user.id, AttemptCause::Auto);
     }

@@ -18,7 +18,10 @@ CREATE TABLE IF NOT EXISTS users (
     enabled     INTEGER NOT NULL,
     credentials TEXT,
     logged_out  INTEGER NOT NULL DEFAULT 0,
-    held        INTEGER NOT NULL DEFAULT 0
+    held        INTEGER NOT NULL DEFAULT 0,
+    -- The current episode, shared by instances that hand a user over.
+    attempts           INTEGER NOT NULL DEFAULT 0,
+    last_disconnect_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS connection_status (
     user_id       TEXT PRIMARY KEY,
@@ -64,6 +67,15 @@ pub struct StatusRow {
     pub reason: String,
     pub updated_at_ms: u64,
     pub instance: String,
+}
+
+/// A user's current episode of failures, as instances share it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EpisodeRow {
+    /// Backoff attempts so far.
+    pub attempts: u32,
+    /// Virtual time of the last disconnect, in ms.
+    pub last_disconnect_ms: Option<u64>,
 }
 
 /// What an attempt to take a user's lease found.
@@ -150,6 +162,32 @@ impl Store {
             db.prepare_cached("UPDATE users SET credentials = ?2, logged_out = 0 WHERE id = ?1")?
                 .execute(params![id, credentials])
                 .map(drop)
+        })
+    }
+
+    /// The user's episode as last saved (zero for an unknown user).
+    pub fn episode(&self, id: &str) -> Result<EpisodeRow, StoreError> {
+        self.with(|db| {
+            db.prepare_cached("SELECT attempts, last_disconnect_ms FROM users WHERE id = ?1")?
+                .query_row([id], |r| {
+                    Ok(EpisodeRow {
+                        attempts: r.get(0)?,
+                        last_disconnect_ms: r.get(1)?,
+                    })
+                })
+                .optional()
+                .map(Option::unwrap_or_default)
+        })
+    }
+
+    /// Saves the user's episode, for whichever instance owns the user next.
+    pub fn save_episode(&self, id: &str, episode: EpisodeRow) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.prepare_cached(
+                "UPDATE users SET attempts = ?2, last_disconnect_ms = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, episode.attempts, episode.last_disconnect_ms])
+            .map(drop)
         })
     }
 
