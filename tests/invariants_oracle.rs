@@ -1251,7 +1251,7 @@ mod check_all {
     }
 }
 
-mod reconnect_cooldown_on_abandoned_sockets {
+mod reconnect_cooldown_on_codes_that_cannot_arrive {
     use super::*;
     use loopguard::invariants::ReconnectCooldown;
 
@@ -1267,6 +1267,52 @@ mod reconnect_cooldown_on_abandoned_sockets {
         t.ep_close(42_000, 1, Some(440));
         t.drop_link(50_000, 2, None);
         t.connect(52_000, "app-1", ALICE, 3);
+        none(check(&ReconnectCooldown, &t));
+    }
+
+    #[test]
+    fn a_401_sent_while_the_app_link_is_lossy_starts_no_cooldown() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.sim(
+            10_000,
+            None,
+            EventKind::FaultStarted {
+                fault: FaultKind::Loss,
+                target: "app-wa".into(),
+            },
+        );
+        t.ep_close(12_000, 1, Some(401));
+        t.sim(
+            20_000,
+            None,
+            EventKind::FaultEnded {
+                fault: FaultKind::Loss,
+                target: "app-wa".into(),
+            },
+        );
+        t.close(15_000, 1);
+        t.connect(17_000, "app-1", ALICE, 2);
+        none(check(&ReconnectCooldown, &t));
+    }
+
+    #[test]
+    fn the_same_401_on_a_sound_link_starts_the_cooldown() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.ep_close(12_000, 1, Some(401));
+        t.close(15_000, 1);
+        t.connect(17_000, "app-1", ALICE, 2);
+        assert_eq!(check(&ReconnectCooldown, &t).len(), 1);
+    }
+
+    #[test]
+    fn an_auto_attempt_soon_after_the_endpoint_closes_a_socket_the_client_had_dropped_is_clean() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.close(40_000, 1);
+        t.ep_close(100_000, 1, Some(401));
+        t.attempt(130_000, "app-1", ALICE, 2, AttemptCause::Auto);
         none(check(&ReconnectCooldown, &t));
     }
 }

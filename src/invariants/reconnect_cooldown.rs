@@ -1,17 +1,18 @@
 //! `reconnect_cooldown`: nothing automatic reconnects a user within the
 //! cooldown of a non-retryable close or of its last disconnect.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::trace::truth::{Truth, UserTruth};
-use crate::trace::{AttemptCause, EventKind, TraceEvent};
+use crate::trace::truth::{EndpointSocket, Truth, UserTruth};
+use crate::trace::{AttemptCause, EventKind, FaultKind, TraceEvent};
 
 use super::common::{endpoint_close_words, param, rows_by_user, secs, users_seen, violation};
 use super::{Invariant, Params, RunContext, Violation};
 
 /// (a) After an endpoint close of user U with a non-retryable code at t, sent
-/// on a socket whose client still held its end, no
+/// on a socket whose client still held its end while the app↔endpoint link
+/// was neither cut nor lossy (else the code may never have arrived), no
 /// client socket of U opens in [t, t + cooldown) (rows after the close)
 /// unless a `ManualConnect` of U lies between the close and the open; one
 /// violation per close, at the first such open. (b) No
@@ -45,12 +46,13 @@ impl Invariant for ReconnectCooldown {
         let by_user = rows_by_user(trace);
         let empty = UserTruth::default();
         let users = users_seen(&by_user, truth);
+        let cut = LinkCut::from_trace(trace);
 
         let mut out = Vec::new();
         for user in users {
             let ut = truth.user(user).unwrap_or(&empty);
             let rows = by_user.get(user).map(Vec::as_slice).unwrap_or(&[]);
-            let (found, explained) = after_non_retryable(trace, user, ut, rows, params);
+            let (found, explained) = after_non_retryable(trace, user, ut, rows, &cut, params);
             out.extend(found);
             out.extend(auto_after_disconnect(
                 trace, user, ut, rows, &explained, params,
@@ -60,12 +62,64 @@ impl Invariant for ReconnectCooldown {
     }
 }
 
+/// Whether the endpoint closed `s` while its client still held the other
+/// end: a close sent after the client let go reaches no one.
+fn reaches_client(ut: &UserTruth, s: &EndpointSocket) -> bool {
+    let Some(row) = s.closed_row else {
+        return false;
+    };
+    !s.client_conn
+        .and_then(|c| ut.client_socket(c))
+        .and_then(|c| c.closed_row)
+        .is_some_and(|closed| closed < row)
+}
+
+/// Stretches when the app↔endpoint link was cut or lossy (partition, flap,
+/// loss): a close sent then may never arrive.
+struct LinkCut(Vec<(Duration, Option<Duration>)>);
+
+impl LinkCut {
+    fn from_trace(trace: &[TraceEvent]) -> Self {
+        let mut open: BTreeMap<(FaultKind, &str), Duration> = BTreeMap::new();
+        let mut spans = Vec::new();
+        for e in trace {
+            match &e.kind {
+                EventKind::FaultStarted { fault, target } if cuts(*fault, target) => {
+                    open.entry((*fault, target.as_str())).or_insert(e.at);
+                }
+                EventKind::FaultEnded { fault, target } if cuts(*fault, target) => {
+                    if let Some(start) = open.remove(&(*fault, target.as_str())) {
+                        spans.push((start, Some(e.at)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        spans.extend(open.into_values().map(|start| (start, None)));
+        LinkCut(spans)
+    }
+
+    fn contains(&self, t: Duration) -> bool {
+        self.0
+            .iter()
+            .any(|(from, to)| *from <= t && to.is_none_or(|to| t <= to))
+    }
+}
+
+fn cuts(fault: FaultKind, target: &str) -> bool {
+    matches!(
+        fault,
+        FaultKind::Partition | FaultKind::Flap | FaultKind::Loss
+    ) && target.starts_with("app-wa")
+}
+
 /// Part (a). Returns the violations and the attempt rows that explain them.
 fn after_non_retryable(
     trace: &[TraceEvent],
     user: &str,
     ut: &UserTruth,
     rows: &[usize],
+    cut: &LinkCut,
     params: &Params,
 ) -> (Vec<Violation>, BTreeSet<usize>) {
     // (row, at, code, sock) of every non-retryable endpoint close.
@@ -76,14 +130,9 @@ fn after_non_retryable(
             let (at, code) = s.closed?;
             let code = code.filter(|c| params.non_retryable_codes.contains(c))?;
             let row = s.closed_row?;
-            // A code sent after the client let go of its end reaches no one:
-            // it tells the supervisor nothing, so it starts no cooldown.
-            let client_gone = s
-                .client_conn
-                .and_then(|c| ut.client_socket(c))
-                .and_then(|c| c.closed_row)
-                .is_some_and(|closed| closed < row);
-            (!client_gone).then_some((row, at, code, s.sock))
+            // A code that could not reach the client tells the supervisor
+            // nothing, so it starts no cooldown.
+            (reaches_client(ut, s) && !cut.contains(at)).then_some((row, at, code, s.sock))
         })
         .collect();
     closes.sort_unstable();
@@ -184,7 +233,9 @@ fn auto_after_disconnect(
     }
     for s in &ut.endpoint_sockets {
         if let (Some((_, code)), Some(row)) = (s.closed, s.closed_row) {
-            disconnects.push((row, endpoint_close_words(s.sock, code)));
+            if reaches_client(ut, s) {
+                disconnects.push((row, endpoint_close_words(s.sock, code)));
+            }
         }
     }
     disconnects.sort_by_key(|d| d.0);
