@@ -68,10 +68,10 @@ fn reaches_client(ut: &UserTruth, s: &EndpointSocket) -> bool {
     let Some(row) = s.closed_row else {
         return false;
     };
-    !s.client_conn
+    s.client_conn
         .and_then(|c| ut.client_socket(c))
         .and_then(|c| c.closed_row)
-        .is_some_and(|closed| closed < row)
+        .is_none_or(|closed| closed >= row)
 }
 
 /// Stretches when the app↔endpoint link was cut or lossy (partition, flap,
