@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use loopguard::endpoint::protocol::{ClientFrame, ServerFrame};
 use loopguard::endpoint::Endpoint;
-use loopguard::trace::{EventKind, Recorder, TokioClock};
+use loopguard::trace::{EventKind, FaultKind, Recorder, TokioClock};
 use tokio::io::DuplexStream;
 use tokio::time::{sleep, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -422,6 +422,15 @@ async fn refuse_next_refuses_exactly_n_hellos_then_accepts() {
             accepted(0, 1, "app-1:1"),
             closed(0, Some("alice"), 1, Some(500), "bad session"),
             accepted(1_000, 2, "app-1:2"),
+            // The last refusal used: the scripted fault is over.
+            ev(
+                1_000,
+                Some("alice"),
+                EventKind::FaultEnded {
+                    fault: FaultKind::RefuseConnects,
+                    target: "alice".into()
+                }
+            ),
             closed(1_000, Some("alice"), 2, Some(500), "bad session"),
             accepted(2_000, 3, "app-1:3"),
             authenticated(2_000, "alice", 3, true),
