@@ -57,10 +57,7 @@ async fn legacy_retries_after_1_2_4_seconds_capped_at_30_ten_times() {
 /// attempts that followed.
 async fn attempts_after_a_440(preset: &str) -> Vec<(std::time::Duration, AttemptCause)> {
     let w = World::new(&[("alice", true)]);
-    let sup = w.supervisor(
-        "app-1",
-        loopguard::supervisor::Policy::preset(preset).unwrap(),
-    );
+    let sup = w.preset_supervisor("app-1", preset);
     sup.start();
     run_for(secs(100)).await;
     assert_eq!(
@@ -100,10 +97,7 @@ async fn stable_waits_at_least_60s_after_a_440() {
 
 async fn status_request(preset: &str) -> (StatusBody, World) {
     let w = World::new(&[("alice", true)]);
-    let sup = w.supervisor(
-        "app-1",
-        loopguard::supervisor::Policy::preset(preset).unwrap(),
-    );
+    let sup = w.preset_supervisor("app-1", preset);
     let req = Request::get("/api/whatsapp/status?user=alice")
         .body(Body::empty())
         .unwrap();
@@ -137,10 +131,7 @@ async fn a_status_request_never_opens_a_connection_on_stable() {
 #[tokio::test(start_paused = true)]
 async fn an_unpaired_user_gets_qr_refs_at_0_60_80_100_120_140s_then_a_408_and_stable_stops() {
     let w = World::new(&[("bob", false)]);
-    let sup = w.supervisor(
-        "app-1",
-        loopguard::supervisor::Policy::preset("stable").unwrap(),
-    );
+    let sup = w.preset_supervisor("app-1", "stable");
     sup.start();
     sup.connect("bob", AttemptCause::Manual);
     run_for(secs(600)).await;
@@ -151,13 +142,7 @@ async fn an_unpaired_user_gets_qr_refs_at_0_60_80_100_120_140s_then_a_408_and_st
         .map(|e| e.at)
         .collect();
     assert_eq!(qr, times(&[0, 60, 80, 100, 120, 140]));
-    let closes: Vec<_> = trace
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::CloseHandled { code, action, .. } => Some((e.at, code, action)),
-            _ => None,
-        })
-        .collect();
+    let closes = w.closes_handled();
     assert_eq!(closes, vec![(secs(160), 408, CloseAction::Stop)]);
     assert_eq!(
         w.all_attempts("app-1"),
@@ -168,10 +153,7 @@ async fn an_unpaired_user_gets_qr_refs_at_0_60_80_100_120_140s_then_a_408_and_st
 #[tokio::test(start_paused = true)]
 async fn pairing_is_followed_by_515_and_an_immediate_reconnect_that_connects() {
     let w = World::new(&[("bob", false)]);
-    let sup = w.supervisor(
-        "app-1",
-        loopguard::supervisor::Policy::preset("stable").unwrap(),
-    );
+    let sup = w.preset_supervisor("app-1", "stable");
     sup.start();
     sup.connect("bob", AttemptCause::Manual);
     run_for(secs(30)).await;
@@ -201,23 +183,13 @@ async fn pairing_is_followed_by_515_and_an_immediate_reconnect_that_connects() {
 #[tokio::test(start_paused = true)]
 async fn a_silent_endpoint_is_closed_with_408_35s_after_the_last_frame_then_backed_off() {
     let w = World::new(&[("alice", true)]);
-    let sup = w.supervisor(
-        "app-1",
-        loopguard::supervisor::Policy::preset("stable").unwrap(),
-    );
+    let sup = w.preset_supervisor("app-1", "stable");
     sup.start();
     // Pings at 30, 60, 90 s are answered; the one at 120 s is not.
     run_for(secs(100)).await;
     w.endpoint.set_ping_silence(true);
     run_for(secs(100)).await;
-    let closes: Vec<_> = w
-        .trace()
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::CloseHandled { code, action, .. } => Some((e.at, code, action)),
-            _ => None,
-        })
-        .collect();
+    let closes = w.closes_handled();
     assert_eq!(
         closes.first(),
         Some(&(secs(125), 408, CloseAction::Backoff))
@@ -296,10 +268,7 @@ async fn cleanup_marks_every_row_disconnected_closes_every_socket_and_forgets_ev
 #[tokio::test(start_paused = true)]
 async fn on_stable_a_persons_disconnect_holds_until_they_press_connect() {
     let w = World::new(&[("alice", true)]);
-    let sup = w.supervisor(
-        "app-1",
-        loopguard::supervisor::Policy::preset("stable").unwrap(),
-    );
+    let sup = w.preset_supervisor("app-1", "stable");
     sup.start();
     run_for(secs(10)).await;
     sup.disconnect("alice");

@@ -11,7 +11,7 @@ use loopguard::endpoint::protocol::credentials_for;
 use loopguard::endpoint::Endpoint;
 use loopguard::sim::MemoryConnect;
 use loopguard::supervisor::{Events, Policy, Store, Supervisor, SupervisorConfig};
-use loopguard::trace::{AttemptCause, EventKind, Recorder, TokioClock, TraceEvent};
+use loopguard::trace::{AttemptCause, CloseAction, EventKind, Recorder, TokioClock, TraceEvent};
 use loopguard::transport::TracedDialer;
 
 pub struct World {
@@ -63,6 +63,22 @@ impl World {
             self.store.clone(),
             Events::new(self.recorder.clone(), instance),
         )
+    }
+
+    /// A supervisor instance running shipped preset `preset` unchanged.
+    pub fn preset_supervisor(&self, instance: &str, preset: &str) -> Supervisor {
+        self.supervisor(instance, Policy::preset(preset).unwrap())
+    }
+
+    /// Every close the supervisors handled: (time, code, what they did).
+    pub fn closes_handled(&self) -> Vec<(Duration, u16, CloseAction)> {
+        self.trace()
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::CloseHandled { code, action, .. } => Some((e.at, code, action)),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn trace(&self) -> Vec<TraceEvent> {
