@@ -7,6 +7,7 @@
 //! [`scenario`]; everything lands in one [`trace`], which the
 //! [`invariants`] judge and the [`report`] draws.
 
+pub mod close_code;
 pub mod endpoint;
 pub mod explore;
 pub mod invariants;

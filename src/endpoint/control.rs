@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use tokio::sync::mpsc;
 
+use crate::close_code::CloseCode;
+
 /// What a fault asks a socket's task to do; both end the socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
@@ -99,16 +101,5 @@ impl Registry {
 
 /// The reason sent with each close code, as Baileys names the codes.
 pub fn reason_for(code: u16) -> &'static str {
-    match code {
-        401 => "logged out",
-        403 => "forbidden",
-        408 => "connection lost",
-        411 => "multi-device mismatch",
-        428 => "connection closed",
-        440 => "conflict: replaced",
-        500 => "bad session",
-        503 => "service unavailable",
-        515 => "restart required",
-        _ => "stream error",
-    }
+    CloseCode::from_code(code).map_or("stream error", CloseCode::reason)
 }

@@ -127,5 +127,5 @@ mod write;
 pub use duration::{format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use model::*;
-pub use parse::{load, load_dir, parse, ACTIONS, CLOSE_CODES, LINK_NAMES};
+pub use parse::{load, load_dir, parse, ACTIONS, LINK_NAMES};
 pub use write::to_toml;

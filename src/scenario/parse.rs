@@ -13,11 +13,9 @@ use toml::Spanned;
 use super::duration::{format_duration, parse_duration};
 use super::error::{join, ScenarioError};
 use super::model::*;
+use crate::close_code::CloseCode;
 use crate::invariants::INVARIANT_IDS;
 use crate::supervisor::policy::{line_of, Policy, PRESET_NAMES};
-
-/// Close codes an event may name (Baileys' `DisconnectReason`s).
-pub const CLOSE_CODES: [u16; 9] = [401, 403, 408, 411, 428, 440, 500, 503, 515];
 
 /// Link names as written in files.
 pub const LINK_NAMES: [&str; 2] = ["app-wa", "browser-app"];
@@ -473,11 +471,11 @@ impl Parser<'_> {
                 .get("code")
                 .ok_or_else(|| t.missing("code", "e.g. code = 440"))?;
             let c = n.int()?;
-            match CLOSE_CODES.iter().find(|k| i64::from(**k) == c) {
-                Some(k) => Ok(*k),
+            match u16::try_from(c).ok().and_then(CloseCode::from_code) {
+                Some(k) => Ok(k.code()),
                 None => Err(n.err(format!(
                     "unknown close code {c} (known: {})",
-                    list(&CLOSE_CODES)
+                    list(&CloseCode::ALL.map(CloseCode::code))
                 ))),
             }
         };

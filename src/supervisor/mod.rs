@@ -4,7 +4,6 @@
 //! and listener it is handed, reads time only through `tokio::time` and the
 //! shared clock, and draws jitter only from its seed.
 
-pub mod close_code;
 mod connection;
 pub mod events;
 mod manager;
@@ -14,7 +13,6 @@ mod session;
 pub mod status_api;
 pub mod store;
 
-pub use close_code::CloseCode;
 pub use events::Events;
 pub use manager::{ConnectOutcome, StatusView, Supervisor, SupervisorConfig};
 pub use policy::Policy;

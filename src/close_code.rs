@@ -1,5 +1,6 @@
-//! Baileys' close codes (`DisconnectReason`), as the endpoint sends them in
-//! `stream_error` and the supervisor acts on them.
+//! Baileys' close codes (`DisconnectReason`): the one table the endpoint
+//! sends from (`stream_error`), the supervisor acts on, and scenario files
+//! are checked against.
 
 use std::fmt;
 
@@ -39,7 +40,7 @@ impl CloseCode {
         CloseCode::RestartRequired,
     ];
 
-    pub fn code(self) -> u16 {
+    pub const fn code(self) -> u16 {
         match self {
             CloseCode::LoggedOut => 401,
             CloseCode::Forbidden => 403,
@@ -55,6 +56,21 @@ impl CloseCode {
 
     pub fn from_code(code: u16) -> Option<CloseCode> {
         Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// The reason text the endpoint sends with it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            CloseCode::LoggedOut => "logged out",
+            CloseCode::Forbidden => "forbidden",
+            CloseCode::TimedOut => "connection lost",
+            CloseCode::MultideviceMismatch => "multi-device mismatch",
+            CloseCode::ConnectionClosed => "connection closed",
+            CloseCode::ConnectionReplaced => "conflict: replaced",
+            CloseCode::BadSession => "bad session",
+            CloseCode::Unavailable => "service unavailable",
+            CloseCode::RestartRequired => "restart required",
+        }
     }
 
     /// Baileys' name for it.
