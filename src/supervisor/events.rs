@@ -25,10 +25,6 @@ impl Events {
         self.recorder.record(&self.host, Some(user), kind);
     }
 
-    pub fn emit_global(&self, kind: EventKind) {
-        self.recorder.record(&self.host, None, kind);
-    }
-
     /// Shared virtual time (the store's time base).
     pub fn now(&self) -> Duration {
         self.recorder.now()
@@ -36,9 +32,5 @@ impl Events {
 
     pub fn host(&self) -> &str {
         &self.host
-    }
-
-    pub fn recorder(&self) -> &Recorder {
-        &self.recorder
     }
 }

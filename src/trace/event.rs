@@ -203,9 +203,6 @@ pub enum EventKind {
         code: Option<u16>,
         reason: String,
     },
-    EndpointPingAnswered {
-        sock: u64,
-    },
 
     // ---- the supervisor's own account (app hosts) ----
     AttemptStarted {
@@ -283,9 +280,6 @@ pub enum EventKind {
     UserPaired {},
     ManualConnect {},
     ManualDisconnect {},
-    Note {
-        text: String,
-    },
     RunEnded {},
 }
 

@@ -471,9 +471,11 @@ pub fn busy(len_ms: u64, users: &[&str], seed: u64) -> (RunSummary, Vec<TraceEve
                 );
                 b.push(
                     k + 40,
-                    "wa",
+                    h,
                     Some(u),
-                    EventKind::EndpointPingAnswered { sock: s.conn },
+                    EventKind::StatusServed {
+                        state: ConnectionState::Connected,
+                    },
                 );
                 k += 30_000;
             }
