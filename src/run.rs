@@ -100,8 +100,8 @@ pub fn execute(
         source: scenario.source.display().to_string(),
         preset: preset.to_string(),
         seed,
-        run_length_ms: millis(scenario.run_length()),
-        faults_end_ms: millis(ctx.faults_end),
+        run_length_ms: crate::util::ms(scenario.run_length()),
+        faults_end_ms: crate::util::ms(ctx.faults_end),
         users: scenario.users.iter().map(|u| u.id.clone()).collect(),
         instances: output.instances,
         verdict: j.verdict,
@@ -129,10 +129,6 @@ fn faults_end(scenario: &Scenario, trace: &[TraceEvent]) -> Duration {
         .filter(|e| matches!(e.kind, EventKind::FaultEnded { .. }))
         .map(|e| e.at)
         .fold(scenario.faults_end(), Duration::max)
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Writes `<out>/<run>/`: `trace.csv`, `summary.json`, the timeline.

@@ -27,7 +27,10 @@ pub enum Outcome {
 /// Runs `jobs` on `workers` threads (each simulation is single-threaded),
 /// writing every finished run under `out`. Results come back in job order.
 pub fn run_jobs(jobs: &[Job<'_>], workers: usize, out: &Path) -> Vec<Outcome> {
-    let total_ms: u64 = jobs.iter().map(|j| millis(j.scenario.run_length())).sum();
+    let total_ms: u64 = jobs
+        .iter()
+        .map(|j| loopguard::util::ms(j.scenario.run_length()))
+        .sum();
     let bar = ProgressBar::new(total_ms.max(1));
     bar.set_style(
         ProgressStyle::with_template(
@@ -45,7 +48,7 @@ pub fn run_jobs(jobs: &[Job<'_>], workers: usize, out: &Path) -> Vec<Outcome> {
                 let Some(job) = jobs.get(i) else { break };
                 let mut reported = 0u64;
                 let mut progress = |at: Duration| {
-                    let ms = millis(at);
+                    let ms = loopguard::util::ms(at);
                     bar.inc(ms.saturating_sub(reported));
                     reported = reported.max(ms);
                 };
@@ -99,8 +102,4 @@ pub fn write_batch_outputs(
     report::write_junit(&out.join("junit.xml"), &summaries, &errors)?;
     report::write_stability_report(out, &runs)?;
     Ok(())
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

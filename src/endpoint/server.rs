@@ -306,7 +306,7 @@ where
         if self.inner.silent() {
             return Ok(());
         }
-        let ttl_ms = u64::try_from(refs.ttl().as_millis()).unwrap_or(u64::MAX);
+        let ttl_ms = crate::util::ms(refs.ttl());
         self.send(ServerFrame::Qr {
             index: refs.index,
             ttl_ms,

@@ -5,13 +5,9 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
 /// A length of time for people: `850 ms`, `4.5 s`, `3 min 07 s`, `2 h 05 min`.
 pub fn duration(d: Duration) -> String {
-    let ms = ms(d);
+    let ms = crate::util::ms(d);
     if ms < 1_000 {
         format!("{ms} ms")
     } else if ms < 60_000 {
@@ -32,7 +28,7 @@ pub fn duration(d: Duration) -> String {
 
 /// A point in virtual time, to the millisecond: `0:01:23.456`.
 pub fn instant(at: Duration) -> String {
-    let ms = ms(at);
+    let ms = crate::util::ms(at);
     let s = ms / 1_000;
     format!(
         "{}:{:02}:{:02}.{:03}",

@@ -111,7 +111,7 @@ pub async fn run(
 /// One tab: polls the status of its user forever.
 async fn tab(config: TabConfig, id: u32) {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ (u64::from(id) << 32) ^ 0x7ab5);
-    let jitter_ms = u64::try_from(config.jitter.as_millis()).unwrap_or(0);
+    let jitter_ms = crate::util::ms(config.jitter);
     let mut polls = 0u32;
     loop {
         let extra = if jitter_ms > 0 {

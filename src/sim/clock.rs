@@ -14,10 +14,7 @@ pub struct TurmoilClock {
 impl TurmoilClock {
     /// Called by the driver before it acts between steps.
     pub fn set_driver_time(&self, at: Duration) {
-        self.driver_ms.store(
-            u64::try_from(at.as_millis()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.driver_ms.store(crate::util::ms(at), Ordering::Relaxed);
     }
 }
 

@@ -444,7 +444,7 @@ impl Driver<'_> {
             } => {
                 self.fault(FaultKind::Flap, link_name(link), true);
                 let end = now + duration;
-                let jitter_ms = u64::try_from(jitter.as_millis()).unwrap_or(0);
+                let jitter_ms = crate::util::ms(jitter);
                 let mut t = now;
                 while t < end {
                     let stretch = |rng: &mut ChaCha8Rng| {

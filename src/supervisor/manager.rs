@@ -456,7 +456,7 @@ impl Supervisor {
                 conn,
                 code,
                 action,
-                delay_ms: delay.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                delay_ms: delay.map(crate::util::ms),
             };
             if let Some(at) = s.connected_at.take() {
                 if now.saturating_sub(at) >= policy.episode_min_uptime {
@@ -536,16 +536,14 @@ impl Supervisor {
         if self.policy().lease {
             let episode = EpisodeRow {
                 attempts: s.attempts,
-                last_disconnect_ms: s
-                    .last_disconnect
-                    .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+                last_disconnect_ms: s.last_disconnect.map(crate::util::ms),
             };
             let _ = self.store().save_episode(user, episode);
         }
     }
 
     fn jitter(&self) -> Duration {
-        let max = u64::try_from(self.policy().backoff_jitter.as_millis()).unwrap_or(0);
+        let max = crate::util::ms(self.policy().backoff_jitter);
         if max == 0 {
             return Duration::ZERO;
         }

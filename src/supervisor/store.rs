@@ -118,7 +118,7 @@ impl Store {
     }
 
     fn now_ms(&self) -> u64 {
-        u64::try_from(self.recorder.now().as_millis()).unwrap_or(u64::MAX)
+        crate::util::ms(self.recorder.now())
     }
 
     pub fn add_user(
@@ -277,7 +277,7 @@ impl Store {
         ttl: Duration,
     ) -> Result<LeaseOutcome, StoreError> {
         let now = self.now_ms();
-        let expires = now + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
+        let expires = now.saturating_add(crate::util::ms(ttl));
         self.with(|db| {
             let tx = db.transaction()?;
             let current: Option<(String, u64, u64)> = tx.prepare_cached("SELECT owner, expires_at_ms, token FROM leases WHERE user_id = ?1")?.query_row(
@@ -317,7 +317,7 @@ impl Store {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = self.now_ms();
-        let expires = now + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
+        let expires = now.saturating_add(crate::util::ms(ttl));
         self.with(|db| {
             db.prepare_cached("UPDATE leases SET expires_at_ms = ?4 WHERE user_id = ?1 AND owner = ?2 AND token = ?3")?.execute(
                 params![user, owner, token, expires],

@@ -21,7 +21,7 @@ pub struct TraceEvent {
 
 impl TraceEvent {
     pub fn at_ms(&self) -> u64 {
-        u64::try_from(self.at.as_millis()).unwrap_or(u64::MAX)
+        crate::util::ms(self.at)
     }
 
     pub fn user(&self) -> &str {

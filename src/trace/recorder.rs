@@ -54,7 +54,7 @@ impl Recorder {
 }
 
 fn truncate_to_ms(d: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    Duration::from_millis(crate::util::ms(d))
 }
 
 /// Virtual time as this runtime's tokio clock reads it, since the clock was

@@ -181,7 +181,7 @@ pub fn ticks(run_length: Duration) -> Vec<(Duration, String)> {
         86_400_000,
         604_800_000,
     ];
-    let len = u64::try_from(run_length.as_millis()).unwrap_or(u64::MAX);
+    let len = crate::util::ms(run_length);
     let step = STEPS_MS
         .iter()
         .copied()
