@@ -16,12 +16,12 @@ run: build
 
 test:
 	@mkdir -p target
-	set -o pipefail; $(CARGO) test --release --locked 2>&1 | tee target/test.log
+	set -o pipefail; $(CARGO) test --release --locked --features test-faults 2>&1 | tee target/test.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' target/test.log
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --release --all-targets --locked -- -D warnings
+	$(CARGO) clippy --release --all-targets --locked --features test-faults -- -D warnings
 
 bench: build
 	$(CARGO) bench --locked --bench simulation
