@@ -11,6 +11,7 @@ pub mod close_code;
 pub mod endpoint;
 pub mod explore;
 pub mod invariants;
+pub mod output;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -1,6 +1,6 @@
 //! The one-screen summary at the end of a batch.
 
-use loopguard::report::Verdict;
+use loopguard::output::escape_control;
 
 use super::batch::Outcome;
 
@@ -20,16 +20,12 @@ pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
         match o {
             Outcome::Done(s, _) => {
                 let name = format!("{} [{}]", s.scenario, s.preset);
-                let verdict = match s.verdict {
-                    Verdict::Pass => {
-                        pass += 1;
-                        "PASS"
-                    }
-                    Verdict::Fail => {
-                        fail += 1;
-                        "FAIL"
-                    }
-                };
+                let verdict = s.verdict.label();
+                if s.verdict.is_pass() {
+                    pass += 1;
+                } else {
+                    fail += 1;
+                }
                 let caught = if s.violated.is_empty() {
                     "none".to_string()
                 } else {
@@ -37,20 +33,21 @@ pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
                 };
                 println!("{verdict}  {name:<width$}  violated: {caught}");
                 for why in &s.unmet {
-                    println!("      {why}");
+                    println!("      {}", escape_control(why));
                 }
-                if s.verdict == Verdict::Fail {
+                if !s.verdict.is_pass() {
                     println!("      replay: {}", s.replay);
                 }
             }
             Outcome::Failed { job, error } => {
                 fail += 1;
-                println!("ERROR {job:<width$}  {error}");
+                let error = error.to_string();
+                println!("ERROR {job:<width$}  {}", escape_control(&error));
             }
         }
     }
     for e in bad_inputs {
-        eprintln!("BAD   {e}");
+        eprintln!("BAD   {}", escape_control(e));
     }
     println!(
         "{pass} passed, {fail} failed{}",

@@ -200,7 +200,11 @@ impl Overview {
         for (s, m) in runs {
             match s.verdict {
                 Verdict::Pass => o.passed += 1,
-                Verdict::Fail => o.failed += 1,
+                Verdict::Fail
+                | Verdict::Crashed
+                | Verdict::Hung
+                | Verdict::Runaway
+                | Verdict::Interrupted => o.failed += 1,
             }
             o.violations += s.violations_total() as usize;
             for id in crate::invariants::INVARIANT_IDS {

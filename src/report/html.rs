@@ -90,11 +90,9 @@ pub fn render(runs: &[(RunSummary, RunMetrics)]) -> String {
     h
 }
 
-fn verdict_badge(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "<span class=\"verdict pass\">PASS</span>",
-        Verdict::Fail => "<span class=\"verdict fail\">FAIL</span>",
-    }
+fn verdict_badge(v: Verdict) -> String {
+    let class = if v.is_pass() { "pass" } else { "fail" };
+    format!("<span class=\"verdict {class}\">{}</span>", v.label())
 }
 
 fn anchor(i: usize) -> String {

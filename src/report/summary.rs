@@ -9,13 +9,7 @@ pub const KEPT_PER_INVARIANT: usize = 100;
 /// Evidence rows kept per violation in `summary.json`.
 pub const KEPT_EVIDENCE_ROWS: usize = 12;
 
-/// Whether a run came out as its scenario expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Pass,
-    Fail,
-}
+pub use crate::verdict::Verdict;
 
 /// `summary.json` of one run: everything the console, JUnit and the
 /// stability report say about it, besides what they compute from the trace.

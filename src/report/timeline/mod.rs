@@ -35,7 +35,11 @@ pub fn write_timeline(
     let svg = render_svg(&model).map_err(|m| ReportError::plot(&svg_path, m))?;
     write_file(&svg_path, svg.as_bytes())?;
     let png_path = dir.join("timeline.png");
-    render_png(&model, &png_path)
+    // Drawn under a temporary name (still ending in `.png`: the backend picks
+    // the format from it), then renamed into place.
+    let png_temp = dir.join(".timeline.tmp.png");
+    render_png(&model, &png_temp)?;
+    std::fs::rename(&png_temp, &png_path).map_err(|e| ReportError::io(&png_path, e))
 }
 
 /// The timeline as an SVG document.
