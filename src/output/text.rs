@@ -8,10 +8,10 @@ use std::borrow::Cow;
 pub fn shell_quote(word: &str) -> Cow<'_, str> {
     match shlex::try_quote(word) {
         Ok(q) => q,
-        Err(_) => Cow::Owned(shlex::try_quote(&word.replace('\0', "\\0")).map_or_else(
-            |_| String::from("''"),
-            Cow::into_owned,
-        )),
+        Err(_) => Cow::Owned(
+            shlex::try_quote(&word.replace('\0', "\\0"))
+                .map_or_else(|_| String::from("''"), Cow::into_owned),
+        ),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod browser;
 mod clock;
+mod faults;
 mod memory;
 mod net;
 mod world;
@@ -11,7 +12,7 @@ mod world;
 pub use clock::TurmoilClock;
 pub use memory::MemoryConnect;
 pub use net::{TurmoilConnect, TurmoilListener, API_PORT, ENDPOINT_ADDR};
-pub use world::{run, RunOutput};
+pub use world::{run, run_guarded, RunOutput};
 
 /// Why a simulation could not run to its end.
 #[derive(Debug, thiserror::Error)]
@@ -20,4 +21,12 @@ pub enum SimError {
     Turmoil(String),
     #[error(transparent)]
     Store(#[from] crate::supervisor::store::StoreError),
+    #[error("writing the trace as the run goes: {0}")]
+    TraceSink(String),
+}
+
+impl SimError {
+    fn trace_sink(e: csv::Error) -> Self {
+        SimError::TraceSink(e.to_string())
+    }
 }

@@ -19,7 +19,7 @@ use crate::endpoint::protocol::credentials_for;
 use crate::endpoint::Endpoint;
 use crate::scenario::{Action, Link, Scenario};
 use crate::supervisor::{status_api, Events, Policy, Store, Supervisor, SupervisorConfig};
-use crate::trace::{EventKind, FaultKind, Recorder, TraceEvent};
+use crate::trace::{EventKind, FaultKind, Recorder, Runaway, TraceEvent, TraceGuard};
 use crate::transport::TracedDialer;
 
 const SIM: &str = "sim";
@@ -32,6 +32,8 @@ pub struct RunOutput {
     pub trace: Vec<TraceEvent>,
     /// App hosts that ran, in start order.
     pub instances: Vec<String>,
+    /// Set when the trace passed a cap and the run was stopped there.
+    pub runaway: Option<Runaway>,
 }
 
 /// Registers app host `app-N` on a simulation.
@@ -72,9 +74,22 @@ pub fn run(
     seed: u64,
     progress: &mut dyn FnMut(Duration),
 ) -> Result<RunOutput, SimError> {
+    run_guarded(scenario, policy, seed, TraceGuard::default(), progress)
+}
+
+/// [`run`] under `guard`: the trace streams to its sink between steps, and
+/// the run stops early when the trace passes one of its caps.
+pub fn run_guarded(
+    scenario: &Scenario,
+    policy: &Policy,
+    seed: u64,
+    guard: TraceGuard,
+    progress: &mut dyn FnMut(Duration),
+) -> Result<RunOutput, SimError> {
     let run_length = scenario.run_length();
     let clock = Arc::new(TurmoilClock::default());
-    let recorder = Recorder::new(clock.clone());
+    let recorder = Recorder::guarded(clock.clone(), guard).map_err(SimError::trace_sink)?;
+    let faults = super::faults::RunFaults::for_scenario(&scenario.name);
     let store = Store::open_in_memory(recorder.clone())?;
     for u in &scenario.users {
         let creds = u.paired.then(|| credentials_for(&u.id));
@@ -118,7 +133,9 @@ pub fn run(
             next_conn.clone(),
         );
         let name = host.clone();
+        let faults = faults.clone();
         sim.host(host.as_str(), move || {
+            let faults = faults.clone();
             let dialer =
                 TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone());
             let config = SupervisorConfig {
@@ -134,6 +151,7 @@ pub fn run(
             );
             async move {
                 sup.start();
+                faults.inside_supervisor_host();
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
                 status_api::serve(TurmoilListener(listener), sup).await?;
                 Ok(())
@@ -208,14 +226,23 @@ pub fn run(
             .map_err(|e| SimError::Turmoil(e.to_string()))?;
         steps += 1;
         if steps.is_multiple_of(4096) {
+            driver.recorder.stream().map_err(SimError::trace_sink)?;
+            if driver.recorder.runaway().is_some() {
+                break;
+            }
             progress(now);
         }
     }
     driver.clock.set_driver_time(driver.sim.elapsed());
     driver.recorder.record(SIM, None, EventKind::RunEnded {});
+    driver
+        .recorder
+        .finish_stream()
+        .map_err(SimError::trace_sink)?;
     progress(run_length);
     Ok(RunOutput {
-        trace: driver.recorder.snapshot(),
+        runaway: driver.recorder.runaway(),
+        trace: driver.recorder.take(),
         instances: driver.instances,
     })
 }
