@@ -44,6 +44,9 @@ pub enum RunError {
     },
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
+    /// What a run's worker process reported (see the CLI's run isolation).
+    #[error("{0}")]
+    Isolation(String),
 }
 
 /// A finished run.

@@ -8,11 +8,20 @@ use anyhow::Context;
 use loopguard::report::Verdict;
 use loopguard::scenario::{self, Scenario};
 
+use loopguard::output::shell_quote;
+
 use super::batch::{run_jobs, write_batch_outputs, Job, Outcome};
 use super::console::print_summary;
-use super::exit_code;
+use super::isolate::{batch_failure, Isolation, RunLimitsArgs};
+use super::outdir::OutDir;
+use super::{exit_code, signals};
 
-pub fn check(dir: &Path, out: &Path, jobs: Option<usize>) -> anyhow::Result<ExitCode> {
+pub fn check(
+    dir: &Path,
+    out: &Path,
+    jobs: Option<usize>,
+    limits: RunLimitsArgs,
+) -> anyhow::Result<ExitCode> {
     if !dir.is_dir() {
         eprintln!("{}: not a directory of scenarios", dir.display());
         return Ok(ExitCode::from(2));
@@ -42,11 +51,22 @@ pub fn check(dir: &Path, out: &Path, jobs: Option<usize>) -> anyhow::Result<Exit
         .collect();
     let workers =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let outcomes = run_jobs(&job_list, workers, out);
-    write_batch_outputs(out, &outcomes, &bad).context("writing the batch's reports")?;
+    let isolation = Isolation {
+        limits,
+        stop: signals::install().context("installing the SIGINT/SIGTERM handlers")?,
+    };
+    let out_dir = OutDir::prepare(out);
+    let outcomes = run_jobs(&job_list, workers, &out_dir.path, &isolation);
+    let written = match &out_dir.error {
+        Some(_) => Ok(()),
+        None => write_batch_outputs(out, &outcomes, &bad),
+    };
     print_summary(&outcomes, &bad);
-    println!("junit: {}", out.join("junit.xml").display());
-    println!("report: {}", out.join("index.html").display());
+    if let Some(code) = batch_failure(&out_dir, written, &isolation, job_list.len(), &outcomes) {
+        return Ok(code);
+    }
+    println!("junit: {}", shell_quote(&out.join("junit.xml").display().to_string()));
+    println!("report: {}", shell_quote(&out.join("index.html").display().to_string()));
     let all_pass = outcomes
         .iter()
         .all(|o| matches!(o, Outcome::Done(s, _) if s.verdict == Verdict::Pass));

@@ -4,8 +4,11 @@ mod batch;
 mod check;
 mod console;
 mod explore;
+mod isolate;
+mod outdir;
 mod replay;
 mod run;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +42,8 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
+        #[command(flatten)]
+        limits: isolate::RunLimitsArgs,
     },
     /// Run every scenario in DIR with every preset its `[expect]` names: the CI gate.
     Check {
@@ -49,6 +54,8 @@ enum Command {
         /// Parallel runs (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
+        #[command(flatten)]
+        limits: isolate::RunLimitsArgs,
     },
     /// Random fault schedules from a range of seeds; each failing one is shrunk
     /// to the smallest scenario file that still fails.
@@ -76,6 +83,20 @@ enum Command {
         #[arg(default_value = "reports")]
         dir: PathBuf,
     },
+    /// One run in its own process, reported on stdout as JSON lines: what
+    /// `check` and `run` start per run (see src/cli/isolate.rs).
+    #[command(hide = true)]
+    Worker {
+        file: PathBuf,
+        #[arg(long)]
+        preset: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        limits: isolate::RunLimitsArgs,
+    },
 }
 
 /// Exit status of a batch of runs.
@@ -89,6 +110,25 @@ pub(crate) fn exit_code(bad_input: bool, all_as_expected: bool) -> ExitCode {
     }
 }
 
+/// `loopguard report DIR`: the report over the complete run folders; each
+/// incomplete one is named with the reason, and makes the exit status 1.
+fn report(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let (n, incomplete) = loopguard::report::rebuild_checked(dir)?;
+    for bad in &incomplete {
+        eprintln!(
+            "INCOMPLETE {}: {} (left out of the report)",
+            bad.dir.display(),
+            bad.why
+        );
+    }
+    println!("{n} runs; report: {}", dir.join("index.html").display());
+    Ok(if incomplete.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run {
@@ -96,8 +136,14 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             preset,
             seed,
             out,
-        } => run::run(&files, preset.as_deref(), seed, &out),
-        Command::Check { dir, out, jobs } => check::check(&dir, &out, jobs),
+            limits,
+        } => run::run(&files, preset.as_deref(), seed, &out, limits),
+        Command::Check {
+            dir,
+            out,
+            jobs,
+            limits,
+        } => check::check(&dir, &out, jobs, limits),
         Command::Explore {
             preset,
             seeds,
@@ -105,10 +151,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             jobs,
         } => explore::explore(&preset, &seeds, &out, jobs),
         Command::Replay { run_dir } => replay::replay(&run_dir),
-        Command::Report { dir } => {
-            let n = loopguard::report::rebuild(&dir)?;
-            println!("{n} runs; report: {}", dir.join("index.html").display());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Report { dir } => report(&dir),
+        Command::Worker {
+            file,
+            preset,
+            seed,
+            out,
+            limits,
+        } => Ok(isolate::worker(&file, &preset, seed, &out, &limits)),
     }
 }
