@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod explore;
 pub mod invariants;
 pub mod report;
+pub mod request_context;
 pub mod run;
 pub mod scenario;
 pub mod sim;

@@ -85,7 +85,11 @@ pub fn execute(
         faults_end: faults_end(scenario, &output.trace),
         run_end: scenario.run_length(),
     };
-    let violations = invariants::check_all(&output.trace, &ctx, &Params::default());
+    let params = Params {
+        tick: scenario.tick,
+        ..Params::default()
+    };
+    let violations = invariants::check_all(&output.trace, &ctx, &params);
     let expect = scenario
         .expect
         .get(preset)

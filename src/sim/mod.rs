@@ -6,11 +6,13 @@ mod browser;
 mod clock;
 mod memory;
 mod net;
+mod served;
 mod world;
 
 pub use clock::TurmoilClock;
 pub use memory::MemoryConnect;
 pub use net::{TurmoilConnect, TurmoilListener, API_PORT, ENDPOINT_ADDR};
+pub use served::SAMPLE_PERIOD;
 pub use world::{run, RunOutput};
 
 /// Why a simulation could not run to its end.

@@ -145,7 +145,9 @@ impl Supervisor {
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
-        let handle = tokio::spawn(fut).abort_handle();
+        // The harness carries the HTTP request being served, if any, into
+        // the task (ground truth for `status_read_only`).
+        let handle = tokio::spawn(crate::request_context::carry(fut)).abort_handle();
         let mut tasks = lock(&self.inner.tasks);
         tasks.retain(|t| !t.is_finished());
         tasks.push(handle.clone());
