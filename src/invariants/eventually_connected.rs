@@ -89,9 +89,9 @@ fn clock_start(
     let mut ever_disconnected = false;
     for &row in rows {
         match &trace[row].kind {
-            EventKind::EndpointClosed { code: Some(code), .. }
-                if params.terminal_codes.contains(code) =>
-            {
+            EventKind::EndpointClosed {
+                code: Some(code), ..
+            } if params.terminal_codes.contains(code) => {
                 disconnected = true;
                 ever_disconnected = true;
             }

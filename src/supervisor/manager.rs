@@ -583,7 +583,9 @@ impl Supervisor {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 let mut sessions = lock(&sup.inner.sessions);
-                let Some(s) = sessions.get_mut(&user).filter(|s| s.id == session && s.live.is_some())
+                let Some(s) = sessions
+                    .get_mut(&user)
+                    .filter(|s| s.id == session && s.live.is_some())
                 else {
                     return;
                 };

@@ -514,4 +514,100 @@ mod tests {
             .connected
             .is_empty());
     }
+
+    /// Alice's trace with two sockets: conn 1 authenticated at 100 ms, conn 2
+    /// opened at `second_open` and authenticated at `second_auth`, replacing
+    /// conn 1 (440) then.
+    fn hand_over(second_open: u64, second_auth: u64) -> Vec<TraceEvent> {
+        let open = |ms, conn: u64, local: &str| {
+            ev(
+                ms,
+                "app-1",
+                Some("alice"),
+                EventKind::SocketOpened {
+                    conn,
+                    local: local.into(),
+                },
+            )
+        };
+        let accept = |ms, sock: u64, peer: &str| {
+            ev(
+                ms,
+                "wa",
+                None,
+                EventKind::EndpointAccepted {
+                    sock,
+                    peer: peer.into(),
+                },
+            )
+        };
+        let auth = |ms, sock| {
+            ev(
+                ms,
+                "wa",
+                Some("alice"),
+                EventKind::EndpointAuthenticated { sock, paired: true },
+            )
+        };
+        vec![
+            open(100, 1, "a:1"),
+            accept(100, 1, "a:1"),
+            auth(100, 1),
+            open(second_open, 2, "a:2"),
+            accept(second_open, 2, "a:2"),
+            auth(second_auth, 2),
+            ev(
+                second_auth,
+                "wa",
+                Some("alice"),
+                EventKind::EndpointClosed {
+                    sock: 1,
+                    code: Some(440),
+                    reason: "replaced".into(),
+                },
+            ),
+            ev(
+                second_auth + 50,
+                "app-1",
+                Some("alice"),
+                EventKind::SocketClosed { conn: 1 },
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_hand_over_between_sockets_ends_one_connected_interval_and_starts_another() {
+        let truth = Truth::from_trace(&hand_over(5000, 5000));
+        let alice = truth.user("alice").unwrap();
+        let ms = Duration::from_millis;
+        // conn 2 opens at 5000 beside conn 1: no uptime until conn 1 is gone.
+        assert_eq!(
+            alice.connected,
+            vec![
+                Interval {
+                    start: ms(100),
+                    end: Some(ms(5000))
+                },
+                Interval {
+                    start: ms(5050),
+                    end: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_second_socket_open_beside_an_authenticated_one_is_a_conflict_not_uptime() {
+        let truth = Truth::from_trace(&hand_over(3000, 5000));
+        let alice = truth.user("alice").unwrap();
+        let ms = Duration::from_millis;
+        assert_eq!(
+            alice.conflicts,
+            vec![Interval {
+                start: ms(3000),
+                end: Some(ms(5050))
+            }]
+        );
+        assert_eq!(alice.connected_time(ms(10_000)), ms(2900) + ms(4950));
+    }
 }
