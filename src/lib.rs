@@ -13,6 +13,7 @@ pub mod explore;
 pub mod invariants;
 pub mod output;
 pub mod report;
+pub mod request_context;
 pub mod run;
 pub mod scenario;
 pub mod sim;

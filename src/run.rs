@@ -136,7 +136,11 @@ pub fn execute_with(
     if test_faults::active_for("run_panics_in_oracle", &scenario.name) {
         panic!("test fault run_panics_in_oracle: the oracle panicked");
     }
-    let violations = invariants::check_all(&output.trace, &ctx, &Params::default());
+    let params = Params {
+        tick: scenario.tick,
+        ..Params::default()
+    };
+    let violations = invariants::check_all(&output.trace, &ctx, &params);
     let mut j = judge(&expectation(scenario, preset), &violations);
     if let Some(runaway) = output.runaway {
         j.verdict = Verdict::Runaway;

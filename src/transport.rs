@@ -1,11 +1,12 @@
 //! How the supervisor reaches the network: a dialer handed to it, and the
 //! client-side ground truth that wraps every stream it opens.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -40,12 +41,15 @@ pub trait Connect: Send + Sync {
 }
 
 /// The harness's client-side ground truth: records every stream the
-/// supervisor opens (`socket_opened`) and drops (`socket_closed`).
+/// supervisor opens (`socket_opened`) and drops (`socket_closed`), the last
+/// time each received bytes (`socket_last_received`), and every dial made
+/// for an HTTP request (`dial_during_request`, see [`crate::request_context`]).
 pub struct TracedDialer<C> {
     connect: C,
     host: String,
     recorder: Recorder,
     next_conn: Arc<AtomicU64>,
+    streams: OpenStreams,
 }
 
 impl<C: Connect> TracedDialer<C> {
@@ -56,7 +60,71 @@ impl<C: Connect> TracedDialer<C> {
             host: host.to_string(),
             recorder,
             next_conn,
+            streams: OpenStreams::default(),
         }
+    }
+
+    /// Keeps this dialer's open streams in `streams` (shared by the run's
+    /// instances), so the harness can count them and flush them at the end.
+    pub fn with_streams(mut self, streams: OpenStreams) -> Self {
+        self.streams = streams;
+        self
+    }
+}
+
+/// Never received anything.
+const NEVER: u64 = u64::MAX;
+
+/// The streams the dialer wrappers of a run hold open, with when each last
+/// received bytes. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct OpenStreams {
+    inner: Arc<Mutex<BTreeMap<u64, OpenStream>>>,
+}
+
+struct OpenStream {
+    host: String,
+    user: String,
+    last_rx_ms: Arc<AtomicU64>,
+}
+
+impl OpenStreams {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, OpenStream>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Streams open on `host` right now.
+    pub fn open_on(&self, host: &str) -> u64 {
+        self.lock().values().filter(|s| s.host == host).count() as u64
+    }
+
+    /// Records `socket_last_received` for every stream still open (at the end
+    /// of a run, when no drop will record it).
+    pub fn flush(&self, recorder: &Recorder) {
+        for (conn, s) in self.lock().iter() {
+            let at_ms = s.last_rx_ms.load(Ordering::Relaxed);
+            if at_ms != NEVER {
+                recorder.record(
+                    &s.host,
+                    Some(&s.user),
+                    EventKind::SocketLastReceived { conn: *conn, at_ms },
+                );
+            }
+        }
+    }
+}
+
+fn record_request_dial(recorder: &Recorder, host: &str, user: &str, conn: Option<u64>) {
+    if let Some(ctx) = crate::request_context::current() {
+        recorder.record(
+            host,
+            Some(user),
+            EventKind::DialDuringRequest {
+                request: ctx.request,
+                path: ctx.path,
+                conn,
+            },
+        );
     }
 }
 
@@ -71,12 +139,24 @@ impl<C: Connect> Dialer for TracedDialer<C> {
                         Some(user),
                         EventKind::SocketOpened { conn, local },
                     );
+                    record_request_dial(&self.recorder, &self.host, user, Some(conn));
+                    let last_rx_ms = Arc::new(AtomicU64::new(NEVER));
+                    self.streams.lock().insert(
+                        conn,
+                        OpenStream {
+                            host: self.host.clone(),
+                            user: user.to_string(),
+                            last_rx_ms: last_rx_ms.clone(),
+                        },
+                    );
                     let traced = TracedStream {
                         inner: stream,
                         conn,
                         user: user.to_string(),
                         host: self.host.clone(),
                         recorder: self.recorder.clone(),
+                        last_rx_ms,
+                        streams: self.streams.clone(),
                     };
                     Ok(Dialed {
                         conn,
@@ -91,6 +171,7 @@ impl<C: Connect> Dialer for TracedDialer<C> {
                             error: e.kind().to_string(),
                         },
                     );
+                    record_request_dial(&self.recorder, &self.host, user, None);
                     Err(e)
                 }
             }
@@ -105,10 +186,24 @@ struct TracedStream {
     user: String,
     host: String,
     recorder: Recorder,
+    last_rx_ms: Arc<AtomicU64>,
+    streams: OpenStreams,
 }
 
 impl Drop for TracedStream {
     fn drop(&mut self) {
+        self.streams.lock().remove(&self.conn);
+        let at_ms = self.last_rx_ms.load(Ordering::Relaxed);
+        if at_ms != NEVER {
+            self.recorder.record(
+                &self.host,
+                Some(&self.user),
+                EventKind::SocketLastReceived {
+                    conn: self.conn,
+                    at_ms,
+                },
+            );
+        }
         self.recorder.record(
             &self.host,
             Some(&self.user),
@@ -123,7 +218,13 @@ impl AsyncRead for TracedStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            let now = crate::util::ms(self.recorder.now());
+            self.last_rx_ms.store(now, Ordering::Relaxed);
+        }
+        polled
     }
 }
 

@@ -7,11 +7,13 @@ mod clock;
 mod faults;
 mod memory;
 mod net;
+mod served;
 mod world;
 
 pub use clock::TurmoilClock;
 pub use memory::MemoryConnect;
 pub use net::{TurmoilConnect, TurmoilListener, API_PORT, ENDPOINT_ADDR};
+pub use served::SAMPLE_PERIOD;
 pub use world::{run, run_guarded, RunOutput};
 
 /// Why a simulation could not run to its end.

@@ -14,13 +14,14 @@ use tokio::sync::mpsc;
 use super::browser::{self, BrowserCommand, TabConfig};
 use super::clock::TurmoilClock;
 use super::net::{TurmoilConnect, TurmoilListener, API_PORT};
+use super::served::{self, ServedListener};
 use super::SimError;
 use crate::endpoint::protocol::credentials_for;
 use crate::endpoint::Endpoint;
 use crate::scenario::{Action, Link, Scenario};
 use crate::supervisor::{status_api, Events, Policy, Store, Supervisor, SupervisorConfig};
 use crate::trace::{EventKind, FaultKind, Recorder, Runaway, TraceEvent, TraceGuard};
-use crate::transport::TracedDialer;
+use crate::transport::{OpenStreams, TracedDialer};
 
 const SIM: &str = "sim";
 /// A fixed epoch: the same run gives the same bytes on any day.
@@ -123,21 +124,27 @@ pub fn run_guarded(
     });
 
     let next_conn = Arc::new(AtomicU64::new(0));
-    let (app_recorder, app_policy) = (recorder.clone(), policy.clone());
+    let streams = OpenStreams::default();
+    let next_request = Arc::new(AtomicU64::new(0));
+    let (app_recorder, app_policy, app_streams) =
+        (recorder.clone(), policy.clone(), streams.clone());
     let make_app = move |sim: &mut turmoil::Sim<'_>, n: u32| {
         let host = format!("app-{n}");
-        let (store, recorder, policy, next_conn) = (
+        let (store, recorder, policy, next_conn, streams, next_request) = (
             store.clone(),
             app_recorder.clone(),
             app_policy.clone(),
             next_conn.clone(),
+            app_streams.clone(),
+            next_request.clone(),
         );
         let name = host.clone();
         let faults = faults.clone();
         sim.host(host.as_str(), move || {
             let faults = faults.clone();
             let dialer =
-                TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone());
+                TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone())
+                    .with_streams(streams.clone());
             let config = SupervisorConfig {
                 instance: name.clone(),
                 policy: policy.clone(),
@@ -149,11 +156,29 @@ pub fn run_guarded(
                 store.clone(),
                 Events::new(recorder.clone(), &name),
             );
+            let (host, recorder, streams, next_request) = (
+                name.clone(),
+                recorder.clone(),
+                streams.clone(),
+                next_request.clone(),
+            );
             async move {
                 sup.start();
                 faults.inside_supervisor_host();
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
-                status_api::serve(TurmoilListener(listener), sup).await?;
+                // The harness's listener wrapper: counts HTTP connections and
+                // runs every request in its context (ground truth).
+                let listener = ServedListener::new(TurmoilListener(listener));
+                let http = listener.open_connections();
+                let app =
+                    status_api::router(sup).layer(axum::middleware::from_fn(move |req, next| {
+                        served::in_request_context(next_request.clone(), req, next)
+                    }));
+                tokio::select! {
+                    biased;
+                    served = axum::serve(listener, app) => served?,
+                    () = served::sample_work(host, recorder, http, streams) => {}
+                }
                 Ok(())
             }
         });
@@ -234,6 +259,7 @@ pub fn run_guarded(
         }
     }
     driver.clock.set_driver_time(driver.sim.elapsed());
+    streams.flush(&driver.recorder);
     driver.recorder.record(SIM, None, EventKind::RunEnded {});
     driver
         .recorder

@@ -145,7 +145,9 @@ impl Supervisor {
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
-        let handle = tokio::spawn(fut).abort_handle();
+        // The harness carries the HTTP request being served, if any, into
+        // the task (ground truth for `status_read_only`).
+        let handle = tokio::spawn(crate::request_context::carry(fut)).abort_handle();
         let mut tasks = lock(&self.inner.tasks);
         tasks.retain(|t| !t.is_finished());
         tasks.push(handle.clone());
@@ -160,6 +162,7 @@ impl Supervisor {
         for u in users
             .into_iter()
             .filter(|u| u.enabled && u.credentials.is_some() && !u.held)
+            .filter(|u| !(self.policy().skip_logged_out && u.logged_out))
         {
             self.connect(&u.id, cause);
         }
@@ -200,6 +203,10 @@ impl Supervisor {
         }
         if cause == AttemptCause::Manual && policy.manual_disconnect_holds {
             let _ = self.store().set_held(user, false);
+        }
+        if cause == AttemptCause::Manual && policy.skip_logged_out {
+            // A person acts: a user closed with 403/411 may be tried again.
+            let _ = self.store().set_waits_for_person(user, false);
         }
         if s.live.take().is_some() {
             // Only a policy without the busy check gets here with a live
@@ -385,9 +392,17 @@ impl Supervisor {
             );
             s.state = to;
         }
+        // Test-only fault: the store never hears of CONNECTED.
+        let stored = if to == ConnectionState::Connected
+            && crate::test_faults::active("supervisor_never_stores_connected")
+        {
+            ConnectionState::Connecting
+        } else {
+            to
+        };
         let _ = self
             .store()
-            .write_status(self.instance(), user, to, reason, s.lease_token);
+            .write_status(self.instance(), user, stored, reason, s.lease_token);
     }
 
     /// Runs `f` on the session if `session` is current, or if the policy lets
@@ -409,6 +424,9 @@ impl Supervisor {
             s.connected_at = Some(sup.events().now());
             sup.set_state(user, s, ConnectionState::Connected, "open");
         });
+        if crate::test_faults::active("supervisor_status_flaps") {
+            self.spawn_status_flapping(user, session);
+        }
     }
 
     pub(crate) fn on_qr(&self, user: &str, session: u64) {
@@ -424,6 +442,16 @@ impl Supervisor {
 
     /// Close handling by code: the heart of the reference's fix.
     pub(crate) fn on_closed(&self, user: &str, session: u64, conn: u64, outcome: Outcome) {
+        if crate::test_faults::active("supervisor_leaks_session_task") {
+            // Test-only fault: the closed session's keep-alive loop lives
+            // on, silently (it writes no row).
+            let period = self.policy().keepalive_interval;
+            self.spawn(async move {
+                loop {
+                    tokio::time::sleep(period).await;
+                }
+            });
+        }
         let now = self.events().now();
         let policy = self.policy();
         let mut restart = false;
@@ -502,6 +530,10 @@ impl Supervisor {
                 Outcome::Closed { code, reason } => {
                     if code == 401 {
                         let _ = self.store().set_logged_out(user);
+                    } else if policy.skip_logged_out && matches!(code, 403 | 411) {
+                        // Forbidden, multi-device mismatch: like a logout,
+                        // only a person can fix it.
+                        let _ = self.store().set_waits_for_person(user, true);
                     }
                     let qr_ran_out = code == 408 && was == ConnectionState::QrPending;
                     if policy.is_stop_code(code) || (qr_ran_out && policy.unpaired_needs_person) {
@@ -539,6 +571,44 @@ impl Supervisor {
                 last_disconnect_ms: s.last_disconnect.map(crate::util::ms),
             };
             let _ = self.store().save_episode(user, episode);
+        }
+    }
+
+    /// Test-only fault: while the session lives, its stored status flips
+    /// between CONNECTING and CONNECTED every 100 ms.
+    fn spawn_status_flapping(&self, user: &str, session: u64) {
+        let (sup, user) = (self.clone(), user.to_string());
+        self.spawn(async move {
+            let mut flip = false;
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let mut sessions = lock(&sup.inner.sessions);
+                let Some(s) = sessions
+                    .get_mut(&user)
+                    .filter(|s| s.id == session && s.live.is_some())
+                else {
+                    return;
+                };
+                flip = !flip;
+                let to = if flip {
+                    ConnectionState::Connecting
+                } else {
+                    ConnectionState::Connected
+                };
+                sup.set_state(&user, s, to, "flap");
+            }
+        });
+    }
+
+    /// Test-only fault: drops a connected user's socket so that the
+    /// auto-reconnector connects it again after its cooldown.
+    pub(crate) fn churn(&self, user: &str) {
+        if let Some(stop) = lock(&self.inner.sessions)
+            .get(user)
+            .filter(|s| s.state == ConnectionState::Connected)
+            .and_then(|s| s.live.clone())
+        {
+            stop.stop("churn");
         }
     }
 

@@ -63,7 +63,9 @@ pub struct Policy {
     /// up this long; zero resets it as soon as a connection opens.
     #[serde(with = "humantime_serde")]
     pub episode_min_uptime: Duration,
-    /// Users that were logged out (401) are not reconnected automatically.
+    /// Users that were logged out (401), or closed with 403 (forbidden) or
+    /// 411 (multi-device mismatch), are not reconnected automatically (nor
+    /// at start-up) until a person presses connect or re-pairs.
     pub skip_logged_out: bool,
     /// Users without credentials are connected only by a person (the connect
     /// button), and a QR session that runs out of refs is not retried.

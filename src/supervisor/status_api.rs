@@ -52,7 +52,13 @@ async fn status(
     sup.events()
         .emit(&q.user, EventKind::StatusServed { state: view.state });
     if sup.policy().status_starts_connection && !view.connected {
-        sup.connect(&q.user, AttemptCause::Status);
+        // Test-only fault: the status-made attempt hides behind another label.
+        let cause = if crate::test_faults::active("supervisor_relabels_status_attempt") {
+            AttemptCause::Auto
+        } else {
+            AttemptCause::Status
+        };
+        sup.connect(&q.user, cause);
     }
     Ok(Json(StatusBody {
         user: q.user,

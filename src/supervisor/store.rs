@@ -209,6 +209,17 @@ impl Store {
         })
     }
 
+    /// Marks a user as waiting for a person (after 403 or 411: no retry can
+    /// succeed) or ends that wait (a person pressed connect). Unlike
+    /// [`Store::set_logged_out`] the credentials stay.
+    pub fn set_waits_for_person(&self, id: &str, waits: bool) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.prepare_cached("UPDATE users SET logged_out = ?2 WHERE id = ?1")?
+                .execute(params![id, waits])
+                .map(drop)
+        })
+    }
+
     /// Writes a user's status row. With `fence`, the write happens only while
     /// `fence` is still the user's lease token; returns whether it was written.
     pub fn write_status(

@@ -281,6 +281,30 @@ pub enum EventKind {
     ManualConnect {},
     ManualDisconnect {},
     RunEnded {},
+
+    // ---- harness ground truth for the oracle (issue 7) ----
+    /// The dialer wrapper opened (`conn`) or failed to open (`conn: null`) a
+    /// stream while the harness's listener was serving HTTP request
+    /// `request` for `path`, or from a task spawned while it was.
+    DialDuringRequest {
+        request: u64,
+        path: String,
+        conn: Option<u64>,
+    },
+    /// Sampled by the harness on an app host every 10 s: the host's tokio
+    /// runtime's live tasks, the HTTP connections its listener holds open
+    /// and the streams its dialer holds open.
+    HostWorkSampled {
+        alive_tasks: u64,
+        http_connections: u64,
+        open_sockets: u64,
+    },
+    /// When client stream `conn` last received bytes (`at_ms`, virtual),
+    /// recorded just before it closes, or when the run ends while it is open.
+    SocketLastReceived {
+        conn: u64,
+        at_ms: u64,
+    },
 }
 
 impl EventKind {
