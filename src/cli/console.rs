@@ -5,7 +5,7 @@ use loopguard::report::Verdict;
 use super::batch::Outcome;
 
 /// Prints a line per run, the replay command of each failing one, each bad
-/// input once (on stderr), and a total.
+/// input once (on stderr, rendered by `scenario::render`), and a total.
 pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
     let width = outcomes
         .iter()
@@ -50,7 +50,7 @@ pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
         }
     }
     for e in bad_inputs {
-        eprintln!("BAD   {e}");
+        eprint!("{e}");
     }
     println!(
         "{pass} passed, {fail} failed{}",

@@ -31,9 +31,7 @@ const GENERIC_HELP: &str =
 /// The error as a multi-line diagnostic ending in a newline.
 pub fn render(e: &ScenarioError) -> String {
     match e {
-        ScenarioError::Read { file, reason, .. } => {
-            format!("error: cannot read {}: {reason}\n", file.display())
-        }
+        ScenarioError::Read { .. } => format!("error: {e}\n"),
         ScenarioError::Invalid { .. } => {
             let (message, split_help) = split_help(e.message());
             let headline = match e.context() {
