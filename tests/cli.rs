@@ -107,7 +107,7 @@ fn check_exits_2_on_an_unknown_field_naming_file_line_and_field_and_still_runs_t
     assert_eq!(o.status.code(), Some(2), "{}", shown(&o));
     let err = stderr(&o);
     assert!(
-        err.contains(&format!("{}:3: ", typo.display())),
+        err.contains(&format!("--> {}:3:", typo.display())),
         "stderr must name file and line 3: {}",
         shown(&o)
     );
@@ -144,7 +144,7 @@ fn run_exits_2_on_a_duration_in_unknown_units_naming_file_line_and_field() {
     assert_eq!(o.status.code(), Some(2), "{}", shown(&o));
     let err = stderr(&o);
     assert!(
-        err.contains(&format!("{}:3: duration: ", bad.display())),
+        err.contains(&format!("--> {}:3:", bad.display())) && err.contains("error: duration: "),
         "stderr must name file, line 3 and `duration`: {}",
         shown(&o)
     );
@@ -166,7 +166,8 @@ fn run_exits_2_on_a_negative_duration_naming_file_line_and_field() {
     assert_eq!(o.status.code(), Some(2), "{}", shown(&o));
     let err = stderr(&o);
     assert!(
-        err.contains(&format!("{}:5: tabs.poll_interval: ", bad.display())),
+        err.contains(&format!("--> {}:5:", bad.display()))
+            && err.contains("error: tabs.poll_interval: "),
         "stderr must name file, line 5 and `tabs.poll_interval`: {}",
         shown(&o)
     );

@@ -32,8 +32,8 @@ fn assert_at(e: &ScenarioError, line: usize, field: &str, words: &str) {
 }
 
 #[test]
-fn an_empty_file_gets_every_default_and_its_name_from_the_file_stem() {
-    let s = parse(Path::new("scenarios/quiet_day.toml"), "").unwrap();
+fn a_file_naming_only_its_seed_gets_every_other_default_and_its_name_from_the_file_stem() {
+    let s = parse(Path::new("scenarios/quiet_day.toml"), "seed = 1\n").unwrap();
     assert_eq!(s.name, "quiet_day");
     assert_eq!(s.source, PathBuf::from("scenarios/quiet_day.toml"));
     assert_eq!(s.description, "");
@@ -566,7 +566,7 @@ fn load_dir_reads_every_toml_file_in_name_order_and_keeps_going_past_bad_ones() 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("b_bad.toml"), "durration = \"5m\"\n").unwrap();
     std::fs::write(dir.path().join("a_good.toml"), "seed = 2\n").unwrap();
-    std::fs::write(dir.path().join("c_good.toml"), "").unwrap();
+    std::fs::write(dir.path().join("c_good.toml"), "seed = 3\n").unwrap();
     std::fs::write(dir.path().join("notes.md"), "not a scenario").unwrap();
     let got = load_dir(dir.path());
     let names: Vec<String> = got

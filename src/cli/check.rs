@@ -31,7 +31,7 @@ pub fn check(
     for (_, loaded) in scenario::load_dir(dir) {
         match loaded {
             Ok(s) => scenarios.push(s),
-            Err(e) => bad.push(e.to_string()),
+            Err(e) => bad.push(scenario::render(&e)),
         }
     }
     let job_list: Vec<Job<'_>> = scenarios

@@ -5,7 +5,7 @@ use loopguard::output::escape_control;
 use super::batch::Outcome;
 
 /// Prints a line per run, the replay command of each failing one, each bad
-/// input once (on stderr), and a total.
+/// input once (on stderr, rendered by `scenario::render`), and a total.
 pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
     let width = outcomes
         .iter()
@@ -47,7 +47,10 @@ pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
         }
     }
     for e in bad_inputs {
-        eprintln!("BAD   {}", escape_control(e));
+        // A multi-line diagnostic: escape each line, keep the line breaks.
+        for line in e.lines() {
+            eprintln!("{}", escape_control(line));
+        }
     }
     println!(
         "{pass} passed, {fail} failed{}",

@@ -27,7 +27,7 @@ pub fn run(
     for file in files {
         match scenario::load(file) {
             Ok(s) => scenarios.push(s),
-            Err(e) => bad.push(e.to_string()),
+            Err(e) => bad.push(scenario::render(&e)),
         }
     }
     let jobs: Vec<Job<'_>> = scenarios

@@ -118,12 +118,17 @@
 //! preset when the file is read, so an unknown knob or a bad value is refused
 //! at its line whichever preset later runs.
 
+mod diagnostic;
 mod duration;
 mod error;
+pub mod limits;
 mod model;
 mod parse;
+mod read;
+mod syntax;
 mod write;
 
+pub use diagnostic::{render, render_at};
 pub use duration::{format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use model::*;

@@ -245,13 +245,14 @@ pub struct Expectation {
 
 impl Scenario {
     /// Every event occurrence with repetitions expanded, in time order
-    /// (file order among equal times).
+    /// (file order among equal times). Times saturate rather than overflow
+    /// (a parsed scenario is within [`limits`](super::limits) anyway).
     pub fn timeline(&self) -> Vec<(Duration, &EventSpec)> {
         let mut out = Vec::new();
         for e in &self.events {
             let (every, times) = e.repeat.map_or((Duration::ZERO, 1), |r| (r.every, r.times));
             for i in 0..times {
-                out.push((e.at + every * i, e));
+                out.push((e.at.saturating_add(every.saturating_mul(i)), e));
             }
         }
         out.sort_by_key(|(t, _)| *t);
@@ -262,7 +263,7 @@ impl Scenario {
     pub fn faults_end(&self) -> Duration {
         self.timeline()
             .iter()
-            .map(|(t, e)| *t + e.action.fault_duration())
+            .map(|(t, e)| t.saturating_add(e.action.fault_duration()))
             .max()
             .unwrap_or_default()
     }
@@ -270,6 +271,8 @@ impl Scenario {
     /// Total virtual length of a run: the scripted part, then a quiet tail
     /// after both it and the last fault.
     pub fn run_length(&self) -> Duration {
-        self.duration.max(self.faults_end()) + self.quiet_tail
+        self.duration
+            .max(self.faults_end())
+            .saturating_add(self.quiet_tail)
     }
 }

@@ -8,6 +8,7 @@ mod connection;
 pub mod events;
 mod manager;
 pub mod policy;
+mod policy_limits;
 mod reconnector;
 mod session;
 pub mod status_api;

@@ -124,12 +124,32 @@ impl Policy {
 
     /// Parses a policy file; an unknown knob or a bad value is refused with
     /// its file, line and knob.
+    /// The file is at most [`MAX_FILE_BYTES`](crate::scenario::limits::MAX_FILE_BYTES)
+    /// and every knob within [`Policy::check_limits`]; every error has a
+    /// line (1 when the problem is the whole file, such as a missing knob).
     pub fn from_toml(file: &str, source: &str) -> Result<Policy, PolicyError> {
-        toml::from_str(source).map_err(|e| PolicyError::Invalid {
+        let invalid = |line: usize, message: String| PolicyError::Invalid {
             file: file.to_string(),
-            line: e.span().map_or(0, |s| line_of(source, s.start)),
-            message: e.message().to_string(),
-        })
+            line,
+            message,
+        };
+        if let Err((at, r)) = crate::scenario::limits::file_text(source.as_bytes()) {
+            let line = crate::scenario::limits::line_at(source.as_bytes(), at);
+            return Err(invalid(line, format!("{} ({})", r.message, r.help)));
+        }
+        let policy: Policy = toml::from_str(source).map_err(|e| {
+            invalid(
+                e.span().map_or(1, |s| line_of(source, s.start)),
+                e.message().to_string(),
+            )
+        })?;
+        policy.check_limits().map_err(|(knob, why)| {
+            invalid(
+                super::policy_limits::knob_line(source, knob),
+                format!("{knob}: {why}"),
+            )
+        })?;
+        Ok(policy)
     }
 
     /// This policy with `overrides` (knob name → TOML value) applied.
@@ -139,7 +159,11 @@ impl Policy {
         for (k, v) in overrides {
             table.insert(k.clone(), v.clone());
         }
-        table.try_into()
+        let policy: Policy = table.try_into()?;
+        policy.check_limits().map_err(|(knob, why)| {
+            <toml::de::Error as serde::de::Error>::custom(format!("{knob}: {why}"))
+        })?;
+        Ok(policy)
     }
 
     /// Delay before backoff attempt `attempt` (1-based), without jitter:
