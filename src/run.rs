@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::invariants::{self, Params, RunContext, UserFacts};
 use crate::report::{self, RunSummary};
 use crate::scenario::Scenario;
-use crate::sim;
+use crate::sim::{self, Engine};
 use crate::supervisor::policy::{Policy, PolicyError};
 use crate::trace::{write_trace, EventKind, TraceEvent};
 use crate::verdict::{default_expectation, judge};
@@ -62,8 +62,20 @@ pub fn replay_command(scenario: &Scenario, preset: &str, seed: u64) -> String {
     )
 }
 
-/// Runs `scenario` with `preset`, from `seed` (default: the scenario's).
+/// Runs `scenario` with `preset`, from `seed` (default: the scenario's), on
+/// the turmoil engine.
 pub fn execute(
+    scenario: &Scenario,
+    preset: &str,
+    seed: Option<u64>,
+    progress: &mut dyn FnMut(Duration),
+) -> Result<RunResult, RunError> {
+    execute_on(Engine::Turmoil, scenario, preset, seed, progress)
+}
+
+/// [`execute`] on `engine`.
+pub fn execute_on(
+    engine: Engine,
     scenario: &Scenario,
     preset: &str,
     seed: Option<u64>,
@@ -71,7 +83,7 @@ pub fn execute(
 ) -> Result<RunResult, RunError> {
     let seed = seed.unwrap_or(scenario.seed);
     let policy = policy_for(scenario, preset)?;
-    let output = sim::run(scenario, &policy, seed, progress)?;
+    let output = engine.run(scenario, &policy, seed, progress)?;
     let ctx = RunContext {
         users: scenario
             .users
@@ -112,7 +124,10 @@ pub fn execute(
         unmet: j.unmet,
         violation_counts,
         violations,
-        replay: replay_command(scenario, preset, seed),
+        replay: match engine {
+            Engine::Turmoil => replay_command(scenario, preset, seed),
+            Engine::Fast => format!("{} --engine fast", replay_command(scenario, preset, seed)),
+        },
         trace_events: output.trace.len(),
     };
     Ok(RunResult {

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use loopguard::report::{self, RunMetrics, RunSummary};
-use loopguard::run::{execute, write_run, RunError};
+use loopguard::run::{execute_on, write_run, RunError};
+use loopguard::sim::Engine;
 use loopguard::scenario::Scenario;
 
 /// One run to make.
@@ -26,7 +27,7 @@ pub enum Outcome {
 
 /// Runs `jobs` on `workers` threads (each simulation is single-threaded),
 /// writing every finished run under `out`. Results come back in job order.
-pub fn run_jobs(jobs: &[Job<'_>], workers: usize, out: &Path) -> Vec<Outcome> {
+pub fn run_jobs(jobs: &[Job<'_>], workers: usize, out: &Path, engine: Engine) -> Vec<Outcome> {
     let total_ms: u64 = jobs
         .iter()
         .map(|j| loopguard::util::ms(j.scenario.run_length()))
@@ -53,7 +54,7 @@ pub fn run_jobs(jobs: &[Job<'_>], workers: usize, out: &Path) -> Vec<Outcome> {
                     reported = reported.max(ms);
                 };
                 let name = format!("{} [{}]", job.scenario.name, job.preset);
-                let outcome = match execute(job.scenario, &job.preset, job.seed, &mut progress)
+                let outcome = match execute_on(engine, job.scenario, &job.preset, job.seed, &mut progress)
                     .and_then(|r| write_run(out, &r).map(|_| r))
                 {
                     Ok(r) => {

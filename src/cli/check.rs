@@ -7,12 +7,18 @@ use std::process::ExitCode;
 use anyhow::Context;
 use loopguard::report::Verdict;
 use loopguard::scenario::{self, Scenario};
+use loopguard::sim::Engine;
 
 use super::batch::{run_jobs, write_batch_outputs, Job, Outcome};
 use super::console::print_summary;
 use super::exit_code;
 
-pub fn check(dir: &Path, out: &Path, jobs: Option<usize>) -> anyhow::Result<ExitCode> {
+pub fn check(
+    dir: &Path,
+    out: &Path,
+    jobs: Option<usize>,
+    engine: Engine,
+) -> anyhow::Result<ExitCode> {
     if !dir.is_dir() {
         eprintln!("{}: not a directory of scenarios", dir.display());
         return Ok(ExitCode::from(2));
@@ -42,7 +48,7 @@ pub fn check(dir: &Path, out: &Path, jobs: Option<usize>) -> anyhow::Result<Exit
         .collect();
     let workers =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let outcomes = run_jobs(&job_list, workers, out);
+    let outcomes = run_jobs(&job_list, workers, out, engine);
     write_batch_outputs(out, &outcomes, &bad).context("writing the batch's reports")?;
     print_summary(&outcomes, &bad);
     println!("junit: {}", out.join("junit.xml").display());

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use loopguard::sim::Engine;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +40,9 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
+        /// Engine that moves bytes and time.
+        #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
+        engine: Engine,
     },
     /// Run every scenario in DIR with every preset its `[expect]` names: the CI gate.
     Check {
@@ -49,6 +53,9 @@ enum Command {
         /// Parallel runs (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Engine that moves bytes and time.
+        #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
+        engine: Engine,
     },
     /// Random fault schedules from a range of seeds; each failing one is shrunk
     /// to the smallest scenario file that still fails.
@@ -96,8 +103,14 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             preset,
             seed,
             out,
-        } => run::run(&files, preset.as_deref(), seed, &out),
-        Command::Check { dir, out, jobs } => check::check(&dir, &out, jobs),
+            engine,
+        } => run::run(&files, preset.as_deref(), seed, &out, engine),
+        Command::Check {
+            dir,
+            out,
+            jobs,
+            engine,
+        } => check::check(&dir, &out, jobs, engine),
         Command::Explore {
             preset,
             seeds,

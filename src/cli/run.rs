@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use loopguard::report::Verdict;
 use loopguard::scenario::{self, Scenario};
+use loopguard::sim::Engine;
 
 use super::batch::{run_jobs, write_batch_outputs, Job, Outcome};
 use super::console::print_summary;
@@ -16,6 +17,7 @@ pub fn run(
     preset: Option<&str>,
     seed: Option<u64>,
     out: &Path,
+    engine: Engine,
 ) -> anyhow::Result<ExitCode> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut bad: Vec<String> = Vec::new();
@@ -34,7 +36,7 @@ pub fn run(
         })
         .collect();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let outcomes = run_jobs(&jobs, workers, out);
+    let outcomes = run_jobs(&jobs, workers, out, engine);
     write_batch_outputs(out, &outcomes, &bad).context("writing the batch's reports")?;
     print_summary(&outcomes, &bad);
     for o in &outcomes {

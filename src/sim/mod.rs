@@ -4,11 +4,15 @@
 
 mod browser;
 mod clock;
+mod engine;
+pub mod fast;
 mod memory;
 mod net;
 mod world;
 
+pub use browser::ApiConnect;
 pub use clock::TurmoilClock;
+pub use engine::Engine;
 pub use memory::MemoryConnect;
 pub use net::{TurmoilConnect, TurmoilListener, API_PORT, ENDPOINT_ADDR};
 pub use world::{run, RunOutput};
@@ -20,4 +24,8 @@ pub enum SimError {
     Turmoil(String),
     #[error(transparent)]
     Store(#[from] crate::supervisor::store::StoreError),
+    /// The engine has no meaning for this scenario action yet; it refuses
+    /// the run rather than give the action another meaning.
+    #[error("the fast engine does not support action `{0}` yet (run it with --engine turmoil)")]
+    Unsupported(String),
 }
