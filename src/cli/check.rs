@@ -25,7 +25,14 @@ pub fn check(
     }
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut bad: Vec<String> = Vec::new();
-    for (_, loaded) in scenario::load_dir(dir) {
+    // Scenarios `explore` found (`DIR/found/`) are regression files: check
+    // runs them too.
+    let found = dir.join("found");
+    let mut loaded_all = scenario::load_dir(dir);
+    if found.is_dir() {
+        loaded_all.extend(scenario::load_dir(&found));
+    }
+    for (_, loaded) in loaded_all {
         match loaded {
             Ok(s) => scenarios.push(s),
             Err(e) => bad.push(e.to_string()),
