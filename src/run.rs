@@ -11,7 +11,7 @@ use crate::output::atomic::temp_path;
 use crate::output::{sha256_file, sha256_hex, shell_command, write_atomic, AtomicFile};
 use crate::report::{self, RunFiles, RunSummary};
 use crate::scenario::{to_toml, Scenario};
-use crate::sim;
+use crate::sim::{self, Engine};
 use crate::supervisor::policy::{Policy, PolicyError};
 use crate::test_faults;
 use crate::trace::{write_trace, EventKind, TraceCaps, TraceEvent, TraceGuard};
@@ -88,8 +88,19 @@ pub fn replay_command(scenario: &Scenario, preset: &str, seed: u64) -> String {
 }
 
 /// Runs `scenario` with `preset`, from `seed` (default: the scenario's),
-/// in memory only, under the default trace caps.
+/// on the turmoil engine, in memory only, under the default trace caps.
 pub fn execute(
+    scenario: &Scenario,
+    preset: &str,
+    seed: Option<u64>,
+    progress: &mut dyn FnMut(Duration),
+) -> Result<RunResult, RunError> {
+    execute_on(Engine::Turmoil, scenario, preset, seed, progress)
+}
+
+/// [`execute`] on `engine`.
+pub fn execute_on(
+    engine: Engine,
     scenario: &Scenario,
     preset: &str,
     seed: Option<u64>,
@@ -97,6 +108,7 @@ pub fn execute(
 ) -> Result<RunResult, RunError> {
     let policy = policy_for(scenario, preset)?;
     execute_with(
+        engine,
         scenario,
         preset,
         &policy,
@@ -106,11 +118,12 @@ pub fn execute(
     )
 }
 
-/// Runs `scenario` with an already resolved `policy` (named `preset` in
-/// reports) under `guard`. A run whose trace passed a cap is judged on what
-/// it recorded and gets the verdict `runaway`, the cap named first in
-/// `unmet`.
+/// Runs `scenario` on `engine` with an already resolved `policy` (named
+/// `preset` in reports) under `guard`. A run whose trace passed a cap is
+/// judged on what it recorded and gets the verdict `runaway`, the cap named
+/// first in `unmet`.
 pub fn execute_with(
+    engine: Engine,
     scenario: &Scenario,
     preset: &str,
     policy: &Policy,
@@ -119,7 +132,7 @@ pub fn execute_with(
     progress: &mut dyn FnMut(Duration),
 ) -> Result<RunResult, RunError> {
     let seed = seed.unwrap_or(scenario.seed);
-    let output = sim::run_guarded(scenario, policy, seed, guard, progress)?;
+    let output = engine.run_guarded(scenario, policy, seed, guard, progress)?;
     let ctx = RunContext {
         users: scenario
             .users
@@ -166,7 +179,10 @@ pub fn execute_with(
         unmet: j.unmet,
         violation_counts,
         violations,
-        replay: replay_command(scenario, preset, seed),
+        replay: match engine {
+            Engine::Turmoil => replay_command(scenario, preset, seed),
+            Engine::Fast => format!("{} --engine fast", replay_command(scenario, preset, seed)),
+        },
         trace_events: output.trace.len(),
         files: None,
     };
@@ -224,6 +240,7 @@ fn open_run_dir(out: &Path, run: &str) -> Result<PathBuf, RunError> {
 /// the trace streamed to disk as the run goes (under a temporary name,
 /// renamed when the run ends), the timeline, and `summary.json` last.
 pub fn run_into(
+    engine: Engine,
     out: &Path,
     scenario: &Scenario,
     preset: &str,
@@ -249,7 +266,7 @@ pub fn run_into(
         caps,
         sink: Some(Box::new(BufWriter::new(file))),
     };
-    let mut result = execute_with(scenario, preset, &policy, seed, guard, progress)?;
+    let mut result = execute_with(engine, scenario, preset, &policy, seed, guard, progress)?;
     fs::rename(&streaming, &trace_path).map_err(io_error(&trace_path))?;
     let trace_sha256 = sha256_file(&trace_path).map_err(io_error(&trace_path))?;
     result.summary.files = Some(RunFiles {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use loopguard::report::Verdict;
 use loopguard::scenario::{self, Scenario};
+use loopguard::sim::Engine;
 
 use loopguard::output::shell_quote;
 
@@ -21,6 +22,7 @@ pub fn check(
     out: &Path,
     jobs: Option<usize>,
     limits: RunLimitsArgs,
+    engine: Engine,
 ) -> anyhow::Result<ExitCode> {
     if !dir.is_dir() {
         eprintln!("{}: not a directory of scenarios", dir.display());
@@ -28,7 +30,14 @@ pub fn check(
     }
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut bad: Vec<String> = Vec::new();
-    for (_, loaded) in scenario::load_dir(dir) {
+    // Scenarios `explore` found (`DIR/found/`) are regression files: check
+    // runs them too.
+    let found = dir.join("found");
+    let mut loaded_all = scenario::load_dir(dir);
+    if found.is_dir() {
+        loaded_all.extend(scenario::load_dir(&found));
+    }
+    for (_, loaded) in loaded_all {
         match loaded {
             Ok(s) => scenarios.push(s),
             Err(e) => bad.push(scenario::render(&e)),
@@ -53,6 +62,7 @@ pub fn check(
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let isolation = Isolation {
         limits,
+        engine,
         stop: signals::install().context("installing the SIGINT/SIGTERM handlers")?,
     };
     let out_dir = OutDir::prepare(out);
@@ -65,8 +75,14 @@ pub fn check(
     if let Some(code) = batch_failure(&out_dir, written, &isolation, job_list.len(), &outcomes) {
         return Ok(code);
     }
-    println!("junit: {}", shell_quote(&out.join("junit.xml").display().to_string()));
-    println!("report: {}", shell_quote(&out.join("index.html").display().to_string()));
+    println!(
+        "junit: {}",
+        shell_quote(&out.join("junit.xml").display().to_string())
+    );
+    println!(
+        "report: {}",
+        shell_quote(&out.join("index.html").display().to_string())
+    );
     let all_pass = outcomes
         .iter()
         .all(|o| matches!(o, Outcome::Done(s, _) if s.verdict == Verdict::Pass));

@@ -33,6 +33,7 @@ use clap::Args;
 use loopguard::report::{self, RunMetrics, RunSummary, Verdict};
 use loopguard::run::{run_into, unfinished_summary, write_unfinished, RunError};
 use loopguard::scenario::{self, Scenario};
+use loopguard::sim::Engine;
 use loopguard::trace::guard::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_EVENTS_PER_MINUTE};
 use loopguard::trace::TraceCaps;
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,8 @@ impl RunLimitsArgs {
 /// What every run of a batch shares: its limits and the batch's stop flag.
 pub struct Isolation {
     pub limits: RunLimitsArgs,
+    /// The engine every worker runs on.
+    pub engine: Engine,
     /// Set by SIGINT/SIGTERM: start no new run, stop the running ones.
     pub stop: Arc<AtomicBool>,
 }
@@ -113,7 +116,14 @@ pub fn run_isolated(
         let summary = unfinished_summary(scenario, preset, seed, verdict, why);
         written_unfinished(out, summary)
     };
-    let mut child = match spawn_worker(scenario, preset, seed, out, &isolation.limits) {
+    let mut child = match spawn_worker(
+        scenario,
+        preset,
+        seed,
+        out,
+        &isolation.limits,
+        isolation.engine,
+    ) {
         Ok(c) => c,
         Err(e) => {
             return RunEnd::Error(RunError::Isolation(format!(
@@ -232,6 +242,7 @@ fn spawn_worker(
     seed: Option<u64>,
     out: &Path,
     limits: &RunLimitsArgs,
+    engine: Engine,
 ) -> std::io::Result<Child> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
@@ -241,6 +252,8 @@ fn spawn_worker(
         .arg(preset)
         .arg("--out")
         .arg(out)
+        .arg("--engine")
+        .arg(engine.name())
         .arg("--max-trace-events")
         .arg(limits.max_trace_events.to_string())
         .arg("--max-trace-events-per-minute")
@@ -333,6 +346,7 @@ pub fn worker(
     seed: Option<u64>,
     out: &Path,
     limits: &RunLimitsArgs,
+    engine: Engine,
 ) -> std::process::ExitCode {
     let first_panic: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let hook_slot = first_panic.clone();
@@ -369,7 +383,7 @@ pub fn worker(
                 });
             }
         };
-        run_into(out, &scenario, preset, seed, caps, &mut progress)
+        run_into(engine, out, &scenario, preset, seed, caps, &mut progress)
     }));
     match result {
         Ok(Ok(r)) => {

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use loopguard::sim::Engine;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +45,9 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         limits: isolate::RunLimitsArgs,
+        /// Engine that moves bytes and time.
+        #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
+        engine: Engine,
     },
     /// Run every scenario in DIR with every preset its `[expect]` names: the CI gate.
     Check {
@@ -56,32 +60,55 @@ enum Command {
         jobs: Option<usize>,
         #[command(flatten)]
         limits: isolate::RunLimitsArgs,
+        /// Engine that moves bytes and time.
+        #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
+        engine: Engine,
     },
-    /// Random fault schedules from a range of seeds; each failing one is shrunk
-    /// to the smallest scenario file that still fails.
+    /// Swarm fault schedules from a range of seeds (or for a time budget);
+    /// the first seed of each distinct failure is shrunk to the smallest
+    /// scenario file that still fails, written under `--found`.
     Explore {
         /// Supervisor preset every schedule runs with (it must hold every invariant).
         #[arg(long, default_value = "stable")]
         preset: String,
-        /// Seeds, both ends included: `1..100`, `1..=100` or `7`.
-        #[arg(long, default_value = "1..100")]
-        seeds: String,
-        /// Where the minimal scenarios (`explore-<seed>.toml`) and their runs go.
+        /// Seeds, both ends included: `1..100`, `1..=100` or `7` (default 1..100).
+        #[arg(long, conflicts_with = "time")]
+        seeds: Option<String>,
+        /// Run seeds 1, 2, 3, ... for this long instead (`60s`, `10m`).
+        #[arg(long)]
+        time: Option<String>,
+        /// Where the batch (summary.json, junit.xml, index.html, run folders) goes.
         #[arg(long, default_value = "reports/explore")]
         out: PathBuf,
+        /// Where the minimal scenarios go, as regression files `check` runs.
+        #[arg(long, default_value = "scenarios/found")]
+        found: PathBuf,
         /// Parallel runs (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Engine that moves bytes and time.
+        #[arg(long, value_enum, default_value_t = Engine::Fast)]
+        engine: Engine,
+        /// Run only shard I of N (`2/3`): seeds with seed mod N = I - 1.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Run every seed even after a failure (default: stop at the first).
+        #[arg(long)]
+        keep_going: bool,
     },
     /// Re-run a finished run from its folder and compare the traces byte for byte.
     Replay {
         /// A run folder (holding summary.json and trace.csv).
         run_dir: PathBuf,
     },
-    /// Rebuild the stability report from existing run folders.
+    /// Rebuild the stability report from existing run folders; given several
+    /// explore batch folders (the shards of a CI matrix), merge them into `--out`.
     Report {
         #[arg(default_value = "reports")]
-        dir: PathBuf,
+        dirs: Vec<PathBuf>,
+        /// Where merged batches go (default: the first folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// One run in its own process, reported on stdout as JSON lines: what
     /// `check` and `run` start per run (see src/cli/isolate.rs).
@@ -96,6 +123,8 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         limits: isolate::RunLimitsArgs,
+        #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
+        engine: Engine,
     },
 }
 
@@ -137,27 +166,58 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             out,
             limits,
-        } => run::run(&files, preset.as_deref(), seed, &out, limits),
+            engine,
+        } => run::run(&files, preset.as_deref(), seed, &out, limits, engine),
         Command::Check {
             dir,
             out,
             jobs,
             limits,
-        } => check::check(&dir, &out, jobs, limits),
+            engine,
+        } => check::check(&dir, &out, jobs, limits, engine),
         Command::Explore {
             preset,
             seeds,
+            time,
             out,
+            found,
             jobs,
-        } => explore::explore(&preset, &seeds, &out, jobs),
+            engine,
+            shard,
+            keep_going,
+        } => explore::explore(&explore::ExploreArgs {
+            preset,
+            seeds,
+            time,
+            out,
+            found,
+            jobs,
+            engine,
+            shard,
+            keep_going,
+        }),
         Command::Replay { run_dir } => replay::replay(&run_dir),
-        Command::Report { dir } => report(&dir),
+        Command::Report { dirs, out } => {
+            let batches = dirs.len() > 1 || out.is_some();
+            if batches && dirs.iter().all(|d| loopguard::explore::batch::is_batch(d)) {
+                let out = out.unwrap_or_else(|| dirs[0].clone());
+                return explore::merge(&dirs, &out);
+            }
+            let Some(dir) = dirs.first().filter(|_| dirs.len() == 1) else {
+                eprintln!(
+                    "several folders merge only when each is an explore batch (has summary.json)"
+                );
+                return Ok(ExitCode::from(2));
+            };
+            report(dir)
+        }
         Command::Worker {
             file,
             preset,
             seed,
             out,
             limits,
-        } => Ok(isolate::worker(&file, &preset, seed, &out, &limits)),
+            engine,
+        } => Ok(isolate::worker(&file, &preset, seed, &out, &limits, engine)),
     }
 }

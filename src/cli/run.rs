@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use loopguard::report::Verdict;
 use loopguard::scenario::{self, Scenario};
+use loopguard::sim::Engine;
 
 use loopguard::output::shell_quote;
 
@@ -21,6 +22,7 @@ pub fn run(
     seed: Option<u64>,
     out: &Path,
     limits: RunLimitsArgs,
+    engine: Engine,
 ) -> anyhow::Result<ExitCode> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut bad: Vec<String> = Vec::new();
@@ -41,6 +43,7 @@ pub fn run(
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let isolation = Isolation {
         limits,
+        engine,
         stop: signals::install().context("installing the SIGINT/SIGTERM handlers")?,
     };
     let out_dir = OutDir::prepare(out);

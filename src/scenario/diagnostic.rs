@@ -81,9 +81,8 @@ pub fn render_at(
         chars: Chars::ascii(),
         ..Config::default()
     };
-    term::emit_into_string(&config, &source, &diagnostic).unwrap_or_else(|_| {
-        format!("error: {headline}\n  --> {name}:{line}\n  = help: {help}\n")
-    })
+    term::emit_into_string(&config, &source, &diagnostic)
+        .unwrap_or_else(|_| format!("error: {headline}\n  --> {name}:{line}\n  = help: {help}\n"))
 }
 
 /// The message without a trailing parenthesised hint, and the hint: the

@@ -14,9 +14,9 @@ use rand_chacha::ChaCha8Rng;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use super::net::API_PORT;
 use crate::supervisor::status_api::StatusBody;
 use crate::trace::{EventKind, Recorder};
+use crate::transport::ConnectFuture;
 
 const HOST: &str = "browser";
 /// A request that takes longer than this counts as failed (status 0).
@@ -35,6 +35,13 @@ pub enum BrowserCommand {
     },
 }
 
+/// Opens a stream from the browser to app instance `instance`'s status API.
+/// Each engine brings its own: turmoil TCP, or the fast engine's in-memory
+/// links, so the tabs and buttons are the same code on both.
+pub trait ApiConnect: Send + Sync {
+    fn connect(&self, instance: u32) -> ConnectFuture<'_>;
+}
+
 /// Everything a tab needs; shared by all tabs.
 #[derive(Clone)]
 pub struct TabConfig {
@@ -45,6 +52,8 @@ pub struct TabConfig {
     /// App instances started so far; tabs spread their polls over them.
     pub instances: Arc<AtomicU32>,
     pub recorder: Recorder,
+    /// How requests reach an instance.
+    pub api: Arc<dyn ApiConnect>,
 }
 
 /// The browser host's software: obeys commands until the run ends.
@@ -100,8 +109,11 @@ pub async fn run(
                     "/api/whatsapp/disconnect"
                 };
                 let body = serde_json::json!({ "user": user }).to_string();
+                let api = config.api.clone();
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(REQUEST_TIMEOUT, post(instance, path, body)).await;
+                    let _ =
+                        tokio::time::timeout(REQUEST_TIMEOUT, post(&*api, instance, path, body))
+                            .await;
                 });
             }
         }
@@ -125,7 +137,7 @@ async fn tab(config: TabConfig, id: u32) {
         polls = polls.wrapping_add(1);
         let path = format!("/api/whatsapp/status?user={}", config.user);
         let (http_status, state) =
-            match tokio::time::timeout(REQUEST_TIMEOUT, get(instance, &path)).await {
+            match tokio::time::timeout(REQUEST_TIMEOUT, get(&*config.api, instance, &path)).await {
                 Ok(Ok((code, body))) => {
                     let state = serde_json::from_slice::<StatusBody>(&body)
                         .ok()
@@ -147,16 +159,18 @@ async fn tab(config: TabConfig, id: u32) {
 }
 
 async fn get(
+    api: &dyn ApiConnect,
     instance: u32,
     path: &str,
 ) -> Result<(u16, Bytes), Box<dyn std::error::Error + Send + Sync>> {
     let req = Request::get(path)
         .header("host", format!("app-{instance}"))
         .body(Empty::<Bytes>::new())?;
-    send(instance, req).await
+    send(api, instance, req).await
 }
 
 async fn post(
+    api: &dyn ApiConnect,
     instance: u32,
     path: &str,
     body: String,
@@ -165,10 +179,11 @@ async fn post(
         .header("host", format!("app-{instance}"))
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body)))?;
-    send(instance, req).await
+    send(api, instance, req).await
 }
 
 async fn send<B>(
+    api: &dyn ApiConnect,
     instance: u32,
     req: Request<B>,
 ) -> Result<(u16, Bytes), Box<dyn std::error::Error + Send + Sync>>
@@ -177,8 +192,7 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let stream =
-        turmoil::net::TcpStream::connect((format!("app-{instance}").as_str(), API_PORT)).await?;
+    let (stream, _) = api.connect(instance).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let driver = tokio::spawn(conn);
     let res = sender.send_request(req).await?;

@@ -4,13 +4,17 @@
 
 mod browser;
 mod clock;
+mod engine;
+pub mod fast;
 mod faults;
 mod memory;
 mod net;
 mod served;
 mod world;
 
+pub use browser::ApiConnect;
 pub use clock::TurmoilClock;
+pub use engine::Engine;
 pub use memory::MemoryConnect;
 pub use net::{TurmoilConnect, TurmoilListener, API_PORT, ENDPOINT_ADDR};
 pub use served::SAMPLE_PERIOD;
@@ -25,10 +29,14 @@ pub enum SimError {
     Store(#[from] crate::supervisor::store::StoreError),
     #[error("writing the trace as the run goes: {0}")]
     TraceSink(String),
+    /// The engine has no meaning for this scenario action yet; it refuses
+    /// the run rather than give the action another meaning.
+    #[error("the fast engine does not support action `{0}` yet (run it with --engine turmoil)")]
+    Unsupported(String),
 }
 
 impl SimError {
-    fn trace_sink(e: csv::Error) -> Self {
+    pub(crate) fn trace_sink(e: csv::Error) -> Self {
         SimError::TraceSink(e.to_string())
     }
 }

@@ -23,6 +23,20 @@ impl Connect for TurmoilConnect {
     }
 }
 
+/// The browser's way to an instance's status API over turmoil TCP.
+pub struct TurmoilApi;
+
+impl super::browser::ApiConnect for TurmoilApi {
+    fn connect(&self, instance: u32) -> ConnectFuture<'_> {
+        Box::pin(async move {
+            let host = format!("app-{instance}");
+            let stream = turmoil::net::TcpStream::connect((host.as_str(), API_PORT)).await?;
+            let local = stream.local_addr()?.to_string();
+            Ok((Box::new(stream) as BoxStream, local))
+        })
+    }
+}
+
 /// axum's `Listener` over a turmoil listener.
 pub struct TurmoilListener(pub turmoil::net::TcpListener);
 

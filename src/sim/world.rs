@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use super::browser::{self, BrowserCommand, TabConfig};
 use super::clock::TurmoilClock;
-use super::net::{TurmoilConnect, TurmoilListener, API_PORT};
+use super::net::{TurmoilApi, TurmoilConnect, TurmoilListener, API_PORT};
 use super::served::{self, ServedListener};
 use super::SimError;
 use crate::endpoint::protocol::credentials_for;
@@ -198,6 +198,7 @@ pub fn run_guarded(
         seed,
         instances: started.clone(),
         recorder: recorder.clone(),
+        api: Arc::new(TurmoilApi),
     };
     let commands = Arc::new(Mutex::new(Some(rx)));
     sim.host("browser", move || {
