@@ -65,8 +65,14 @@ pub fn check(
     if let Some(code) = batch_failure(&out_dir, written, &isolation, job_list.len(), &outcomes) {
         return Ok(code);
     }
-    println!("junit: {}", shell_quote(&out.join("junit.xml").display().to_string()));
-    println!("report: {}", shell_quote(&out.join("index.html").display().to_string()));
+    println!(
+        "junit: {}",
+        shell_quote(&out.join("junit.xml").display().to_string())
+    );
+    println!(
+        "report: {}",
+        shell_quote(&out.join("index.html").display().to_string())
+    );
     let all_pass = outcomes
         .iter()
         .all(|o| matches!(o, Outcome::Done(s, _) if s.verdict == Verdict::Pass));
