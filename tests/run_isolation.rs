@@ -148,7 +148,7 @@ fn a_trace_past_its_cap_stops_the_run_as_runaway_naming_the_cap() {
             "--out",
             s(&out),
             "--max-trace-events",
-            "20",
+            "5",
         ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", shown(&o));
@@ -156,13 +156,13 @@ fn a_trace_past_its_cap_stops_the_run_as_runaway_naming_the_cap() {
     let summary = read_summary(&run);
     assert_eq!(summary.verdict, Verdict::Runaway);
     assert!(
-        summary.unmet[0].starts_with("the trace passed its cap of 20 events in all at "),
+        summary.unmet[0].starts_with("the trace passed its cap of 5 events in all at "),
         "{:?}",
         summary.unmet
     );
-    assert_eq!(summary.trace_events, 20);
+    assert_eq!(summary.trace_events, 5);
     let trace = fs::read_to_string(run.join("trace.csv")).expect("trace.csv");
-    assert_eq!(trace.lines().count(), 21, "a header and the 20 events kept");
+    assert_eq!(trace.lines().count(), 6, "a header and the 5 events kept");
 }
 
 /// Starts `check` on a quiet scenario and a stuck one (one job at a time,
