@@ -101,9 +101,10 @@ pub fn explore(
             Ok(dir) => println!("      run: {}", dir.display()),
             Err(e) => println!("      run: not written: {e}"),
         }
+        let file = f.file.display().to_string();
         println!(
-            "      replay: loopguard run {} --preset {preset}",
-            f.file.display()
+            "      replay: {}",
+            loopguard::output::shell_command(["loopguard", "run", &file, "--preset", preset])
         );
     }
     let mut errors = 0;
