@@ -133,9 +133,7 @@ pub fn run_guarded(
             next_conn.clone(),
         );
         let name = host.clone();
-        let faults = faults.clone();
         sim.host(host.as_str(), move || {
-            let faults = faults.clone();
             let dialer =
                 TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone());
             let config = SupervisorConfig {
