@@ -144,7 +144,11 @@ pub fn execute_with(
             })
             .collect(),
         faults_end: faults_end(scenario, &output.trace),
-        run_end: scenario.run_length(),
+        // A runaway run is judged up to where it was stopped, not on the
+        // silence after it.
+        run_end: output
+            .runaway
+            .map_or_else(|| scenario.run_length(), |r| r.at),
     };
     if test_faults::active_for("run_panics_in_oracle", &scenario.name) {
         panic!("test fault run_panics_in_oracle: the oracle panicked");

@@ -187,9 +187,16 @@ pub fn explore(args: &ExploreArgs) -> anyhow::Result<ExitCode> {
                         list(&confirmed.into_iter().collect::<Vec<_>>())
                     );
                     println!("      run: {}", out.join(&summary.run).display());
+                    let shown = file.display().to_string();
                     println!(
-                        "      replay: loopguard run {} --preset {preset}",
-                        file.display()
+                        "      replay: {}",
+                        loopguard::output::shell_command([
+                            "loopguard",
+                            "run",
+                            &shown,
+                            "--preset",
+                            &preset
+                        ])
                     );
                     entry.minimal = Some(file.display().to_string());
                     written.push(summary);

@@ -139,9 +139,7 @@ pub fn run_guarded(
             next_request.clone(),
         );
         let name = host.clone();
-        let faults = faults.clone();
         sim.host(host.as_str(), move || {
-            let faults = faults.clone();
             let dialer =
                 TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone())
                     .with_streams(streams.clone());
