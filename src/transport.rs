@@ -75,6 +75,11 @@ impl<C: Connect> TracedDialer<C> {
 /// Never received anything.
 const NEVER: u64 = u64::MAX;
 
+/// A silence longer than this (the reference's dead-link deadline: 30 s
+/// keep-alive + 5 s) is recorded when reception resumes, as a
+/// `socket_last_received` row stamped when the bytes came again.
+const RECORDED_SILENCE_MS: u64 = 35_000;
+
 /// The streams the dialer wrappers of a run hold open, with when each last
 /// received bytes. Cheap to clone.
 #[derive(Clone, Default)]
@@ -222,7 +227,18 @@ impl AsyncRead for TracedStream {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             let now = crate::util::ms(self.recorder.now());
-            self.last_rx_ms.store(now, Ordering::Relaxed);
+            let last = self.last_rx_ms.swap(now, Ordering::Relaxed);
+            if last != NEVER && now.saturating_sub(last) > RECORDED_SILENCE_MS {
+                // Reception resumes after a silence: say when it began.
+                self.recorder.record(
+                    &self.host,
+                    Some(&self.user),
+                    EventKind::SocketLastReceived {
+                        conn: self.conn,
+                        at_ms: last,
+                    },
+                );
+            }
         }
         polled
     }

@@ -17,9 +17,11 @@ use super::{Invariant, Params, RunContext, Violation};
 /// `keepalive_interval` + `dead_link_grace` + one `tick` of that moment
 /// (30 s + 5 s + 10 ms by default): a healthy endpoint answers every ping,
 /// so that much silence means the link is dead, and a supervisor that keeps
-/// the socket shows a connected user who receives nothing. A socket still
-/// open when the run ends is judged at the run's end. One violation per
-/// socket, at its deadline.
+/// the socket shows a connected user who receives nothing. The wrapper
+/// also records every silence over 35 s that ended with bytes arriving on
+/// a socket the client still held (a dead link never closed, then revived).
+/// A socket still open when the run ends is judged at the run's end. One
+/// violation per socket, at its first missed deadline.
 pub struct DeadLinkDetected;
 
 const ID: &str = "dead_link_detected";
@@ -41,10 +43,16 @@ impl Invariant for DeadLinkDetected {
         ctx: &RunContext,
         params: &Params,
     ) -> Vec<Violation> {
-        let mut last_rx: BTreeMap<u64, (Duration, usize)> = BTreeMap::new();
+        // Per conn, every recorded silence: (last receive, row). A row
+        // stamped later than the socket's close is its final one; earlier
+        // rows mark a silence that ended while the client still held it.
+        let mut silences: BTreeMap<u64, Vec<(Duration, usize)>> = BTreeMap::new();
         for (row, e) in trace.iter().enumerate() {
             if let EventKind::SocketLastReceived { conn, at_ms } = e.kind {
-                last_rx.insert(conn, (Duration::from_millis(at_ms), row));
+                silences
+                    .entry(conn)
+                    .or_default()
+                    .push((Duration::from_millis(at_ms), row));
             }
         }
         let limit = params.keepalive_interval + params.dead_link_grace + params.tick;
@@ -57,18 +65,34 @@ impl Invariant for DeadLinkDetected {
                 let Some(client) = s.client_conn.and_then(|c| ut.client_socket(c)) else {
                     continue;
                 };
-                let Some(&(rx, rx_row)) = last_rx.get(&client.conn) else {
+                let let_go = client.closed.unwrap_or(ctx.run_end);
+                // The first silence the client outlasted the deadline of:
+                // (last receive, its row, when the client was seen holding on).
+                let late = silences
+                    .get(&client.conn)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&(rx, row)| {
+                        let rx = rx.max(auth_at);
+                        let held_until = trace[row].at.min(let_go);
+                        (held_until > rx + limit && rx + limit < ctx.run_end)
+                            .then_some((rx, row, held_until))
+                    })
+                    .next();
+                let Some((rx, rx_row, held_until)) = late else {
                     continue;
                 };
-                let rx = rx.max(auth_at);
                 let deadline = rx + limit;
-                let let_go = client.closed.unwrap_or(ctx.run_end);
-                if let_go <= deadline || deadline >= ctx.run_end {
-                    continue;
-                }
-                let held = match client.closed {
-                    Some(t) => format!("held it until {}", secs(t)),
-                    None => "still held it when the run ended".to_string(),
+                let held = if held_until < let_go {
+                    format!(
+                        "still held it at {}, when bytes came again",
+                        secs(held_until)
+                    )
+                } else {
+                    match client.closed {
+                        Some(t) => format!("held it until {}", secs(t)),
+                        None => "still held it when the run ended".to_string(),
+                    }
                 };
                 let message = format!(
                     "conn {} on {} last received at {}; the client {held}, past the dead-link \

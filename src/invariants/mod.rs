@@ -11,6 +11,13 @@
 //! keep-alives, store writes) is read only where an invariant is about it;
 //! it explains a verdict and never excuses one.
 //!
+//! Ground truth beyond sockets: `dial_during_request` (a dial made while the
+//! harness's listener served a request, see `crate::request_context`),
+//! `host_work_sampled` (each app host's live tokio tasks, HTTP connections
+//! and open sockets every 10 s) and `socket_last_received` (when a socket
+//! last received bytes). Each checker's doc says what it judges, on which
+//! records, with which parameters ([`Params`]) and why.
+//!
 //! Rows are ordered by their index in the trace (recording order), which
 //! breaks ties between rows stamped with the same millisecond.
 

@@ -20,9 +20,9 @@ use super::{Invariant, Params, RunContext, Violation};
 /// (`host_work_sampled`: the live tasks of the host's tokio runtime, the
 /// HTTP connections its listener holds, the streams its dialer holds). The
 /// supervisor's own tasks (live tasks minus HTTP connections) may be at most
-/// `work_fixed_tasks` (2: the auto-reconnector and a task in its last poll)
-/// + `work_tasks_per_user` (1: a backoff timer or a dial in flight) per user
-/// of the run + one per open socket. A host over that budget in two
+/// `work_fixed_tasks` (2: the auto-reconnector and a task in its last poll),
+/// plus `work_tasks_per_user` (1: a backoff timer or a dial in flight) per
+/// user of the run, plus one per open socket. A host over that budget in two
 /// consecutive samples of one life (a crash or restart starts a new one) is
 /// one violation, at the second sample, with the peak: work left behind by
 /// closed or replaced sessions, which grows with every reconnect whether or

@@ -169,16 +169,28 @@ fn quiet_after_recovery(
 
 /// Counts `rows` (already filtered, in time order) in every window ending at
 /// one of them; one violation per stretch over `budget(window rows)`.
+/// A churn budget: `base` per window, plus `per_allowance` per allowance.
+#[derive(Clone, Copy)]
+struct Budget {
+    base: u32,
+    per_allowance: u32,
+    window: Duration,
+    what: &'static str,
+}
+
 fn over_budget(
     trace: &[TraceEvent],
     user: &str,
     counted: &[usize],
     allowance: &[Duration],
-    base: u32,
-    per_allowance: u32,
-    window: Duration,
-    what: &str,
+    b: &Budget,
 ) -> Vec<Violation> {
+    let Budget {
+        base,
+        per_allowance,
+        window,
+        what,
+    } = *b;
     let mut out = Vec::new();
     let mut win: VecDeque<usize> = VecDeque::new();
     let mut over = false;
@@ -242,10 +254,12 @@ fn attempt_budget(
         user,
         &attempts,
         &allowances(trace, rows),
-        params.max_attempts + 2,
-        1,
-        params.churn_window,
-        "attempts",
+        &Budget {
+            base: params.max_attempts + 2,
+            per_allowance: 1,
+            window: params.churn_window,
+            what: "attempts",
+        },
     )
 }
 
@@ -270,9 +284,11 @@ fn status_budget(
         user,
         &changes,
         &allowances(trace, rows),
-        params.transitions_per_attempt * (params.max_attempts + 2),
-        params.transitions_per_attempt,
-        params.churn_window,
-        "status changes",
+        &Budget {
+            base: params.transitions_per_attempt * (params.max_attempts + 2),
+            per_allowance: params.transitions_per_attempt,
+            window: params.churn_window,
+            what: "status changes",
+        },
     )
 }

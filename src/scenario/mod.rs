@@ -103,7 +103,8 @@
 //! `holds` and/or `violates`: lists of invariant ids (`single_socket`,
 //! `reconnect_cooldown`, `max_attempts`, `backoff_schedule`,
 //! `status_read_only`, `eventually_connected`, `store_matches_truth`,
-//! `no_zombie_work`). `holds = ["all"]` is expanded to every invariant not in
+//! `no_zombie_work`, `settles`, `terminal_codes_respected`,
+//! `dead_link_detected`). `holds = ["all"]` is expanded to every invariant not in
 //! `violates`. A preset without an entry must hold every invariant.
 //!
 //! # Writing

@@ -300,7 +300,8 @@ pub enum EventKind {
         open_sockets: u64,
     },
     /// When client stream `conn` last received bytes (`at_ms`, virtual),
-    /// recorded just before it closes, or when the run ends while it is open.
+    /// recorded just before it closes, when the run ends while it is open,
+    /// and when bytes come again after more than 35 s of silence.
     SocketLastReceived {
         conn: u64,
         at_ms: u64,
