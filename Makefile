@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/loopguard
 
-.PHONY: run test lint bench build
+.PHONY: run test lint bench build fuzz
 
 build:
 	$(CARGO) build --release --locked
@@ -25,3 +25,12 @@ lint:
 
 bench: build
 	$(CARGO) bench --locked --bench simulation
+
+# Mutation fuzzing of the scenario and preset parsers (tests/scenario_fuzz.rs):
+# FUZZ_CASES mutated files; fails on a panic, a refusal without a line, or a
+# case over 1 s.
+FUZZ_CASES ?= 100000
+fuzz:
+	@mkdir -p target
+	set -o pipefail; LOOPGUARD_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked --test scenario_fuzz -- --nocapture 2>&1 | tee target/fuzz.log
+	@grep -q ' 0 over 1 s' target/fuzz.log || { echo "fuzz: inputs over 1 s (see target/fuzz.log)"; exit 1; }

@@ -258,7 +258,10 @@ fn fuzz(cases: u32) -> (u32, Duration, Vec<String>) {
         st.0 += 1;
         st.1 = st.1.max(took);
         if took > Duration::from_secs(1) {
-            st.2.push(format!("{} {mutations:?} took {took:?}", seed.path.display()));
+            st.2.push(format!(
+                "{} {mutations:?} took {took:?}",
+                seed.path.display()
+            ));
         }
         outcome
     });

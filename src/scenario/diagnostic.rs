@@ -33,7 +33,12 @@ pub fn render(e: &ScenarioError) -> String {
     match e {
         ScenarioError::Read { .. } => format!("error: {e}\n"),
         ScenarioError::Invalid { .. } => {
-            let (message, split_help) = split_help(e.message());
+            // An explicit help leaves the message whole; else a trailing
+            // parenthesised hint becomes the help.
+            let (message, split_help) = match e.help() {
+                Some(_) => (e.message(), None),
+                None => split_help(e.message()),
+            };
             let headline = match e.context() {
                 Some(p) => format!("{p}: {message}"),
                 None => message.to_string(),
@@ -81,9 +86,8 @@ pub fn render_at(
         chars: Chars::ascii(),
         ..Config::default()
     };
-    term::emit_into_string(&config, &source, &diagnostic).unwrap_or_else(|_| {
-        format!("error: {headline}\n  --> {name}:{line}\n  = help: {help}\n")
-    })
+    term::emit_into_string(&config, &source, &diagnostic)
+        .unwrap_or_else(|_| format!("error: {headline}\n  --> {name}:{line}\n  = help: {help}\n"))
 }
 
 /// The message without a trailing parenthesised hint, and the hint: the

@@ -202,7 +202,10 @@ pub fn folder_name(name: &str) -> Result<(), Refusal> {
     }
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(Refusal::new(
-            format!("a name of {} characters names a report folder", name.chars().count()),
+            format!(
+                "a name of {} characters names a report folder",
+                name.chars().count()
+            ),
             format!("a name is at most {MAX_NAME_CHARS} characters"),
         ));
     }
@@ -217,7 +220,10 @@ pub fn folder_name(name: &str) -> Result<(), Refusal> {
     }
     if name.starts_with(['.', '-']) {
         return Err(Refusal::new(
-            format!("{name:?} names a report folder and cannot start with {:?}", &name[..1]),
+            format!(
+                "{name:?} names a report folder and cannot start with {:?}",
+                &name[..1]
+            ),
             help,
         ));
     }
@@ -312,10 +318,7 @@ fn table(t: &DeTable, path: &str) -> Result<(), TreeRefusal> {
                 key.span(),
                 field,
                 Refusal::new(
-                    format!(
-                        "key `{shown}…` is {} characters long",
-                        k.chars().count()
-                    ),
+                    format!("key `{shown}…` is {} characters long", k.chars().count()),
                     format!("keys are at most {MAX_KEY_CHARS} characters"),
                 ),
             ));

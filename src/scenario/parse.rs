@@ -87,14 +87,13 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
             text: source,
         }
         .scenario(),
-        Err((at, r)) => Err(ScenarioError::at(
-            path,
-            limits::line_at(source.as_bytes(), at),
-            "",
-            r.message,
-        )
-            .with_help(r.help)
-            .with_span(at..at)),
+        Err((at, r)) => {
+            Err(
+                ScenarioError::at(path, limits::line_at(source.as_bytes(), at), "", r.message)
+                    .with_help(r.help)
+                    .with_span(at..at),
+            )
+        }
     };
     checked.map_err(|e| e.with_text(&Arc::from(source)))
 }
@@ -271,12 +270,17 @@ impl Parser<'_> {
         } else {
             "the file has only comments"
         };
-        ScenarioError::at(self.file, 1, "", format!("{what}: a scenario needs at least one setting"))
-            .with_span(0..0)
-            .with_help(
-                "start from a shipped scenario (scenarios/*.toml): set `duration` and add \
+        ScenarioError::at(
+            self.file,
+            1,
+            "",
+            format!("{what}: a scenario needs at least one setting"),
+        )
+        .with_span(0..0)
+        .with_help(
+            "start from a shipped scenario (scenarios/*.toml): set `duration` and add \
                  [[events]] for the faults to replay",
-            )
+        )
     }
 
     /// The [limits](limits) that need the whole scenario: how many event
@@ -815,7 +819,9 @@ impl Parser<'_> {
                     tabs += u64::from(*count);
                     if let Err(r) = limits::at_once("tabs", tabs, limits::MAX_TABS) {
                         let line = m.count_line.unwrap_or(m.line);
-                        return Err(at(line, format!("{}.count", m.path), r.message).with_help(r.help));
+                        return Err(
+                            at(line, format!("{}.count", m.path), r.message).with_help(r.help)
+                        );
                     }
                 }
                 Action::CloseTabs { count } => {

@@ -20,7 +20,12 @@ pub fn locate(text: &str, found: Range<usize>) -> (Range<usize>, Option<String>)
         );
     }
     let at = found.start.min(text.len());
-    let line_of = |offset: usize| text.as_bytes()[..offset].iter().filter(|b| **b == b'\n').count();
+    let line_of = |offset: usize| {
+        text.as_bytes()[..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+    };
     let error_line = line_of(at);
     match open_at(text, at) {
         Open::String { start, quote } if line_of(start) < error_line => (
@@ -77,9 +82,15 @@ fn starts_a_line(text: &str, at: usize) -> bool {
 enum Open {
     None,
     /// A multi-line string starting at `start`, closed by `quote`.
-    String { start: usize, quote: &'static str },
+    String {
+        start: usize,
+        quote: &'static str,
+    },
     /// The innermost value bracket (`[` of an array, `{` of an inline table).
-    Bracket { start: usize, kind: char },
+    Bracket {
+        start: usize,
+        kind: char,
+    },
 }
 
 /// Scans TOML up to `end`, skipping comments and strings, and tells what is

@@ -43,7 +43,10 @@ impl Policy {
             .iter()
             .find(|c| CloseCode::from_code(**c).is_none())
         {
-            let known: Vec<String> = CloseCode::ALL.iter().map(|k| k.code().to_string()).collect();
+            let known: Vec<String> = CloseCode::ALL
+                .iter()
+                .map(|k| k.code().to_string())
+                .collect();
             return Err((
                 "stop_codes",
                 format!("unknown close code {c} (known: {})", known.join(", ")),
@@ -90,7 +93,10 @@ mod tests {
         p.dead_link_grace = format_duration_back("8d");
         let (knob, why) = p.check_limits().unwrap_err();
         assert_eq!(knob, "dead_link_grace");
-        assert!(why.contains("8days is longer than the 7days limit"), "{why}");
+        assert!(
+            why.contains("8days is longer than the 7days limit"),
+            "{why}"
+        );
     }
 
     fn format_duration_back(s: &str) -> Duration {
