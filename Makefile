@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/loopguard
 
-.PHONY: run test lint bench build mutants
+.PHONY: run test lint bench build mutants fuzz
 
 build:
 	$(CARGO) build --release --locked
@@ -16,7 +16,7 @@ run: build
 
 test:
 	@mkdir -p target
-	set -o pipefail; $(CARGO) test --release --locked --features test-faults 2>&1 | tee target/test.log
+	set -o pipefail; $(CARGO) test --release --locked --no-fail-fast --features test-faults 2>&1 | tee target/test.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' target/test.log
 
 lint:
@@ -40,3 +40,12 @@ mutants:
 		t=$$(wc -l < timeout.txt) && u=$$(wc -l < unviable.txt) && \
 		echo "caught $$c, missed $$m, timed out $$t, unviable $$u; score $$(( 100 * c / (c + m + t > 0 ? c + m + t : 1) ))% (caught / caught+missed+timed out)" \
 		| tee ../mutants-score.txt
+
+# Mutation fuzzing of the scenario and preset parsers (tests/scenario_fuzz.rs):
+# FUZZ_CASES mutated files; fails on a panic, a refusal without a line, or a
+# case over 1 s.
+FUZZ_CASES ?= 100000
+fuzz:
+	@mkdir -p target
+	set -o pipefail; LOOPGUARD_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked --features test-faults --test scenario_fuzz -- --nocapture 2>&1 | tee target/fuzz.log
+	@grep -q ' 0 over 1 s' target/fuzz.log || { echo "fuzz: inputs over 1 s (see target/fuzz.log)"; exit 1; }

@@ -33,7 +33,12 @@ pub fn render(e: &ScenarioError) -> String {
     match e {
         ScenarioError::Read { .. } => format!("error: {e}\n"),
         ScenarioError::Invalid { .. } => {
-            let (message, split_help) = split_help(e.message());
+            // An explicit help leaves the message whole; else a trailing
+            // parenthesised hint becomes the help.
+            let (message, split_help) = match e.help() {
+                Some(_) => (e.message(), None),
+                None => split_help(e.message()),
+            };
             let headline = match e.context() {
                 Some(p) => format!("{p}: {message}"),
                 None => message.to_string(),

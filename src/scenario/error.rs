@@ -31,7 +31,7 @@ pub enum ScenarioError {
         source: std::io::Error,
     },
     /// The file was read but is not a valid scenario.
-    #[error("{}:{line}: {}{message}{}", .file.display(), prefix(.context.as_deref()), suffix(.help.as_deref()))]
+    #[error("{}:{line}: {}{message}{}", .file.display(), prefix(.context.as_deref()), suffix(.detail.help.as_deref()))]
     Invalid {
         file: PathBuf,
         /// 1-based line.
@@ -42,16 +42,23 @@ pub enum ScenarioError {
         /// or missing field the table holding it).
         context: Option<String>,
         message: String,
-        /// What to write instead, when the message does not say it already
-        /// (shown in parentheses on the one-line form, as `help:` by
-        /// [`render`](crate::scenario::render)).
-        help: Option<String>,
-        /// Byte range of the offending key or value in the file, when known
-        /// (the caret of the rendered snippet).
-        span: Option<Range<usize>>,
-        /// The file's text, for the rendered snippet.
-        text: Option<SourceText>,
+        /// Help, place and text for the rendered form (boxed: an error is
+        /// passed around by value on every parse step).
+        detail: Box<Detail>,
     },
+}
+
+/// What [`render`](crate::scenario::render) needs beyond the one-line form.
+#[derive(Debug, Default)]
+pub struct Detail {
+    /// What to write instead, when the message does not say it already
+    /// (shown in parentheses on the one-line form, as `help:` rendered).
+    pub help: Option<String>,
+    /// Byte range of the offending key or value in the file, when known
+    /// (the caret of the rendered snippet).
+    pub span: Option<Range<usize>>,
+    /// The file's text, for the rendered snippet.
+    pub text: Option<SourceText>,
 }
 
 /// A file's text, shared by its errors; its `Debug` is only its length, so a
@@ -99,9 +106,7 @@ impl ScenarioError {
             context: field.clone(),
             field,
             message: one_line(message.into()),
-            help: None,
-            span: None,
-            text: None,
+            detail: Box::default(),
         }
     }
 
@@ -120,24 +125,22 @@ impl ScenarioError {
             field: Some(join(parent, key)),
             context: (!parent.is_empty()).then(|| parent.to_string()),
             message: one_line(message.into()),
-            help: None,
-            span: None,
-            text: None,
+            detail: Box::default(),
         }
     }
 
     /// The same error, saying what to write instead.
     pub(crate) fn with_help(mut self, what: impl Into<String>) -> Self {
-        if let ScenarioError::Invalid { help, .. } = &mut self {
-            *help = Some(one_line(what.into()));
+        if let ScenarioError::Invalid { detail, .. } = &mut self {
+            detail.help = Some(one_line(what.into()));
         }
         self
     }
 
     /// The same error, pointing at bytes `at` of the file.
     pub(crate) fn with_span(mut self, at: Range<usize>) -> Self {
-        if let ScenarioError::Invalid { span, .. } = &mut self {
-            *span = Some(at);
+        if let ScenarioError::Invalid { detail, .. } = &mut self {
+            detail.span = Some(at);
         }
         self
     }
@@ -145,8 +148,10 @@ impl ScenarioError {
     /// The same error, carrying the file's text for its snippet (kept if it
     /// has one already).
     pub(crate) fn with_text(mut self, source: &Arc<str>) -> Self {
-        if let ScenarioError::Invalid { text, .. } = &mut self {
-            text.get_or_insert_with(|| SourceText(Arc::clone(source)));
+        if let ScenarioError::Invalid { detail, .. } = &mut self {
+            detail
+                .text
+                .get_or_insert_with(|| SourceText(Arc::clone(source)));
         }
         self
     }
@@ -191,7 +196,7 @@ impl ScenarioError {
     pub fn help(&self) -> Option<&str> {
         match self {
             ScenarioError::Read { .. } => None,
-            ScenarioError::Invalid { help, .. } => help.as_deref(),
+            ScenarioError::Invalid { detail, .. } => detail.help.as_deref(),
         }
     }
 
@@ -199,18 +204,15 @@ impl ScenarioError {
     pub fn span(&self) -> Option<Range<usize>> {
         match self {
             ScenarioError::Read { .. } => None,
-            ScenarioError::Invalid { span, .. } => span.clone(),
+            ScenarioError::Invalid { detail, .. } => detail.span.clone(),
         }
     }
 
     /// The file's text, when the error carries it.
     pub fn source_text(&self) -> Option<&str> {
         match self {
-            ScenarioError::Invalid {
-                text: Some(SourceText(t)),
-                ..
-            } => Some(t),
-            _ => None,
+            ScenarioError::Invalid { detail, .. } => detail.text.as_ref().map(|t| &*t.0),
+            ScenarioError::Read { .. } => None,
         }
     }
 

@@ -8,8 +8,11 @@
 //! # Format
 //!
 //! Durations are strings with a unit: `"250ms"`, `"90s"`, `"5m"`, `"2h"`,
-//! `"1h 30m"` (humantime syntax; never negative). Array indices in error
-//! messages count from 0 (`events[0]` is the first `[[events]]`).
+//! `"1h 30m"` (humantime syntax; never negative). Long unit names are a
+//! feature of that syntax and are accepted on purpose: `"5 minutes"`,
+//! `"2 hours"`, `"1hour 30min"` read as `5m`, `2h`, `1h 30m`; an unknown unit
+//! (`"5 parsecs"`) is an error. Array indices in error messages count from 0
+//! (`events[0]` is the first `[[events]]`).
 //!
 //! ```toml
 //! name = "repeated_440"          # default: the file stem; names the report folder
@@ -18,7 +21,7 @@
 //! seed = 7                       # default: 1
 //! duration = "30m"               # scripted part of the run; default 10m
 //! quiet_tail = "5m"              # fault-free time kept at the end; default 5m
-//! tick = "10ms"                  # turmoil tick, > 0; default 10ms
+//! tick = "10ms"                  # turmoil tick, 1ms..=1s; default 10ms
 //! instances = 1                  # app instances from the start, >= 1; default 1
 //!
 //! [[users]]                      # default: one user `alice`, paired and enabled
@@ -62,6 +65,29 @@
 //! [expect.stable]                # ...and what must hold
 //! holds = ["all"]                # all = every invariant not in `violates`
 //! ```
+//!
+//! # Limits
+//!
+//! No file can crash, hang or exhaust the gate ([`limits`] holds the
+//! numbers, each refused at its file, line and field): a file is at most
+//! 1 MiB of UTF-8 and says something (an empty or comments-only file is
+//! refused: it would run the defaults and pass); every duration is at most
+//! 7 days; `duration` at least 1 s and 100 ticks; `tick` 1 ms to 1 s; a run
+//! at most 60,480,000 ticks; 100,000 event occurrences in all (repetitions
+//! included, counted before they are expanded); 10,000 users, 10,000 tabs
+//! open at once, 64 app instances at once; strings 256 characters
+//! (`description` 10,000, keys 64); `name` 1 to 64 ASCII letters, digits,
+//! `.`, `_` and `-`, not starting with `.` or `-` (it names the report
+//! folder; the default from the file stem has each unsafe character made
+//! `_`).
+//!
+//! # Errors
+//!
+//! [`ScenarioError`]'s `Display` is one line (`file:line: field: message`);
+//! [`render`] shows it the way rustc does: `error:`, `--> file:line:col`, the
+//! source line with a caret under the key or value, and a `help:` line. A
+//! bracket or multi-line string left open is reported where it opens, and
+//! JSON given in place of TOML is recognised.
 //!
 //! # Actions
 //!

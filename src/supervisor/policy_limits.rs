@@ -99,6 +99,48 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_empty_preset_file_is_refused_at_line_1() {
+        let e = Policy::from_toml("p.toml", "").unwrap_err().to_string();
+        assert!(e.starts_with("p.toml:1: missing field"), "{e}");
+    }
+
+    #[test]
+    fn a_preset_file_past_a_limit_is_refused_at_the_knob_line() {
+        let text = crate::supervisor::policy::preset_source("stable")
+            .unwrap()
+            .replace(
+                "dead_link_grace = \"5s\"",
+                "dead_link_grace = \"500000000000y\"",
+            )
+            .replace("check_interval = \"30s\"", "check_interval = \"0s\"");
+        let line = knob_line(&text, "check_interval");
+        let e = Policy::from_toml("p.toml", &text).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("p.toml:{line}: check_interval: is a timer period and must not be zero")
+        );
+        let text = text.replace("check_interval = \"0s\"", "check_interval = \"30s\"");
+        let e = Policy::from_toml("p.toml", &text).unwrap_err().to_string();
+        let line = knob_line(&text, "dead_link_grace");
+        assert!(
+            e.starts_with(&format!("p.toml:{line}: dead_link_grace: "))
+                && e.contains("7days limit"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_override_past_a_limit_is_refused() {
+        let p = Policy::preset("stable").unwrap();
+        let o = toml::Table::from_iter([(
+            "stop_codes".to_string(),
+            toml::Value::Array(vec![toml::Value::Integer(999)]),
+        )]);
+        let e = p.with_overrides(&o).unwrap_err().to_string();
+        assert!(e.contains("stop_codes: unknown close code 999"), "{e}");
+    }
+
     fn format_duration_back(s: &str) -> Duration {
         let d = crate::scenario::parse_duration(s).unwrap();
         assert_eq!(format_duration(d), "8days");
