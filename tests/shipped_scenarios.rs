@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use loopguard::report::{RunSummary, Verdict};
 use loopguard::run::{execute, execute_on};
-use loopguard::sim::Engine;
 use loopguard::scenario::{load, Scenario};
+use loopguard::sim::Engine;
 
 /// Every scenario file this suite covers, by stem. A file added to
 /// `scenarios/` without a test here fails
@@ -277,8 +277,10 @@ fn every_shipped_scenario_gets_the_same_verdicts_on_the_fast_engine() {
         let s = scenario(name);
         for preset in s.expect.keys() {
             let turmoil = summary(name, preset);
-            let fast = execute_on(Engine::Fast, &s, preset, None, &mut |_| {})
-                .unwrap_or_else(|e| panic!("{name} [{preset}] did not run on the fast engine: {e}"));
+            let fast =
+                execute_on(Engine::Fast, &s, preset, None, &mut |_| {}).unwrap_or_else(|e| {
+                    panic!("{name} [{preset}] did not run on the fast engine: {e}")
+                });
             if judged(&turmoil) != judged(&fast.summary) {
                 differ.push(format!(
                     "{name} [{preset}]:\n  turmoil: {:?} violated {:?}\n  fast:    {:?} violated {:?}\n  replay: {} --engine fast",
@@ -291,5 +293,9 @@ fn every_shipped_scenario_gets_the_same_verdicts_on_the_fast_engine() {
             }
         }
     }
-    assert!(differ.is_empty(), "the engines disagree:\n{}", differ.join("\n"));
+    assert!(
+        differ.is_empty(),
+        "the engines disagree:\n{}",
+        differ.join("\n")
+    );
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use loopguard::report::{self, RunMetrics, RunSummary};
 use loopguard::run::{execute_on, write_run, RunError};
-use loopguard::sim::Engine;
 use loopguard::scenario::Scenario;
+use loopguard::sim::Engine;
 
 /// One run to make.
 pub struct Job<'a> {
@@ -54,15 +54,16 @@ pub fn run_jobs(jobs: &[Job<'_>], workers: usize, out: &Path, engine: Engine) ->
                     reported = reported.max(ms);
                 };
                 let name = format!("{} [{}]", job.scenario.name, job.preset);
-                let outcome = match execute_on(engine, job.scenario, &job.preset, job.seed, &mut progress)
-                    .and_then(|r| write_run(out, &r).map(|_| r))
-                {
-                    Ok(r) => {
-                        let metrics = report::run_metrics(&r.summary, &r.trace);
-                        Outcome::Done(Box::new(r.summary), Box::new(metrics))
-                    }
-                    Err(error) => Outcome::Failed { job: name, error },
-                };
+                let outcome =
+                    match execute_on(engine, job.scenario, &job.preset, job.seed, &mut progress)
+                        .and_then(|r| write_run(out, &r).map(|_| r))
+                    {
+                        Ok(r) => {
+                            let metrics = report::run_metrics(&r.summary, &r.trace);
+                            Outcome::Done(Box::new(r.summary), Box::new(metrics))
+                        }
+                        Err(error) => Outcome::Failed { job: name, error },
+                    };
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 bar.set_message(format!("{n}/{} runs", jobs.len()));
                 if let Ok(mut slots) = results.lock() {

@@ -88,6 +88,10 @@ enum Command {
         /// Run every seed even after a failure (default: stop at the first).
         #[arg(long)]
         keep_going: bool,
+        /// Runs proptest's shrinking may spend per failing seed (0: do not
+        /// shrink; failures are still reported).
+        #[arg(long, default_value_t = 300)]
+        shrink_runs: usize,
     },
     /// Re-run a finished run from its folder and compare the traces byte for byte.
     Replay {
@@ -141,6 +145,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             engine,
             shard,
             keep_going,
+            shrink_runs,
         } => explore::explore(&explore::ExploreArgs {
             preset,
             seeds,
@@ -151,6 +156,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             engine,
             shard,
             keep_going,
+            shrink_runs,
         }),
         Command::Replay { run_dir } => replay::replay(&run_dir),
         Command::Report { dirs, out } => {
@@ -160,7 +166,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 return explore::merge(&dirs, &out);
             }
             let Some(dir) = dirs.first().filter(|_| dirs.len() == 1) else {
-                eprintln!("several folders merge only when each is an explore batch (has summary.json)");
+                eprintln!(
+                    "several folders merge only when each is an explore batch (has summary.json)"
+                );
                 return Ok(ExitCode::from(2));
             };
             let n = loopguard::report::rebuild(dir)?;

@@ -113,7 +113,12 @@ pub fn merge_batches(dirs: &[PathBuf], out: &Path) -> Result<BatchSummary, Merge
         }
     }
     let mut m = merged.ok_or_else(|| MergeError::Batch("no batch folder given".into()))?;
-    m.seeds = m.seeds.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+    m.seeds = m
+        .seeds
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     m.failing.sort();
     m.failing.dedup();
     m.write(out).map_err(MergeError::Batch)?;

@@ -127,7 +127,11 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
     }
     // Each event earlier: halfway to the event before it (or to the start).
     for i in 0..s.events.len() {
-        let floor = if i == 0 { Duration::ZERO } else { s.events[i - 1].at };
+        let floor = if i == 0 {
+            Duration::ZERO
+        } else {
+            s.events[i - 1].at
+        };
         let at = s.events[i].at;
         let earlier = Duration::from_secs((floor.as_secs() + at.as_secs()) / 2);
         if earlier > floor && earlier < at {

@@ -253,7 +253,15 @@ pub fn build(plan: &Plan, seed: u64, preset: &str) -> Scenario {
         prev = at_s;
         let kind = plan.kinds[d.kind % plan.kinds.len()];
         let user = users[d.user % users.len()].clone();
-        draw(kind, secs(at_s), duration, &user, d.params, &mut state, &mut events);
+        draw(
+            kind,
+            secs(at_s),
+            duration,
+            &user,
+            d.params,
+            &mut state,
+            &mut events,
+        );
     }
     events.sort_by_key(|e: &EventSpec| e.at);
     let scenario = Scenario {

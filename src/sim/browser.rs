@@ -111,8 +111,9 @@ pub async fn run(
                 let body = serde_json::json!({ "user": user }).to_string();
                 let api = config.api.clone();
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(REQUEST_TIMEOUT, post(&*api, instance, path, body))
-                        .await;
+                    let _ =
+                        tokio::time::timeout(REQUEST_TIMEOUT, post(&*api, instance, path, body))
+                            .await;
                 });
             }
         }

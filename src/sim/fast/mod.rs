@@ -198,7 +198,9 @@ async fn direct(
         d.start_instance();
     }
     if scenario.tabs.count > 0 {
-        let _ = d.browser.send(BrowserCommand::OpenTabs(scenario.tabs.count));
+        let _ = d
+            .browser
+            .send(BrowserCommand::OpenTabs(scenario.tabs.count));
     }
     for (at, e) in scenario.timeline() {
         d.push(at, Step::Fire(e.action.clone()));

@@ -324,7 +324,9 @@ impl Net {
         let client = Pipe::new(self, from, to, down.clone(), up.clone());
         let server = Pipe::new(self, to, from, up, down);
         drop(s);
-        listener.send((server, local.clone())).map_err(|_| refused())?;
+        listener
+            .send((server, local.clone()))
+            .map_err(|_| refused())?;
         Ok((client, local))
     }
 }
@@ -483,8 +485,7 @@ impl Drop for Pipe {
             let mut d = lock(&self.incoming);
             d.reader_gone = true;
             let unread = self.partial.is_some()
-                || d
-                    .segments
+                || d.segments
                     .iter()
                     .any(|(at, s)| *at <= now && matches!(s, Segment::Data(_)));
             let last = d
