@@ -160,3 +160,18 @@ fn every_extra_case_gets_the_same_verdicts_on_both_engines() {
         differ.join("\n")
     );
 }
+
+#[test]
+fn the_fast_engine_gives_byte_identical_traces_for_the_same_seed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["flapping_network", "app_restart", "second_instance"] {
+        let s = load(&root.join(format!("scenarios/{name}.toml"))).expect("loads");
+        let csv = || {
+            let r = execute_on(Engine::Fast, &s, "stable", None, &mut |_| {}).expect("runs");
+            let mut bytes = Vec::new();
+            loopguard::trace::write_trace(&mut bytes, &r.trace).expect("writes");
+            bytes
+        };
+        assert!(csv() == csv(), "{name}: two fast runs from one seed differ");
+    }
+}
