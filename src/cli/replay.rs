@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use loopguard::report::RunSummary;
-use loopguard::run::execute;
+use loopguard::run::execute_on;
 use loopguard::scenario;
+use loopguard::sim::Engine;
 use loopguard::trace::write_trace;
 
 pub fn replay(run_dir: &Path) -> anyhow::Result<ExitCode> {
@@ -27,7 +28,19 @@ pub fn replay(run_dir: &Path) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let result = execute(&scenario, &summary.preset, Some(summary.seed), &mut |_| {})?;
+    // A fast-engine run says so in its replay command.
+    let engine = if summary.replay.ends_with("--engine fast") {
+        Engine::Fast
+    } else {
+        Engine::Turmoil
+    };
+    let result = execute_on(
+        engine,
+        &scenario,
+        &summary.preset,
+        Some(summary.seed),
+        &mut |_| {},
+    )?;
     let mut fresh = Vec::new();
     write_trace(&mut fresh, &result.trace)?;
     if fresh == stored {
