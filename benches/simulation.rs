@@ -1,17 +1,106 @@
 //! `make bench`: how fast the simulation runs, as ratios measured in one
-//! run: virtual time over wall time per shipped scenario and preset, the
-//! wall time of the whole `check`, and the time to plot `soak_24h`.
+//! run: one-hour swarm seeds per second on both engines and their ratio,
+//! `soak_24h` on both engines, virtual time over wall time per shipped
+//! scenario and preset, the wall time of the whole `check`, `soak_24h`
+//! legacy against raw turmoil, and the time to plot `soak_24h`.
 //! Nothing here is asserted; the README quotes the figures.
+//! `LOOPGUARD_BENCH_SEEDS=N` sets how many swarm seeds (default 20).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use loopguard::explore::{swarm, SwarmShape};
 use loopguard::report;
-use loopguard::run::{execute, RunResult};
+use loopguard::run::{execute, execute_on, RunResult};
 use loopguard::scenario;
+use loopguard::sim::Engine;
+
+/// Seconds of CPU-bound wall time `f` takes (one thread).
+fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
+    let started = Instant::now();
+    let r = f();
+    (r, started.elapsed().as_secs_f64())
+}
+
+fn engines() {
+    let n: u64 = std::env::var("LOOPGUARD_BENCH_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let seeds: Vec<_> = (1..=n)
+        .map(|seed| swarm(seed, "stable", SwarmShape::ONE_HOUR))
+        .collect();
+    let mut per_engine = Vec::new();
+    for engine in [Engine::Fast, Engine::Turmoil] {
+        let (_, wall) = timed(|| {
+            for s in &seeds {
+                let _ = execute_on(engine, s, "stable", None, &mut |_| {});
+            }
+        });
+        let rate = n as f64 / wall.max(1e-9);
+        println!(
+            "one-hour swarm seeds 1..{n} [stable], {engine:<7}: {wall:>7.2} s, {rate:>8.2} seeds/s (one core)"
+        );
+        per_engine.push(rate);
+    }
+    println!(
+        "fast engine / turmoil engine on the same seeds: {:.0}x\n",
+        per_engine[0] / per_engine[1].max(1e-9)
+    );
+    let soak = scenario::load(Path::new("scenarios/soak_24h.toml"));
+    if let Ok(soak) = soak {
+        for preset in ["stable", "legacy"] {
+            let mut walls = Vec::new();
+            for engine in [Engine::Fast, Engine::Turmoil] {
+                let (_, wall) = timed(|| execute_on(engine, &soak, preset, None, &mut |_| {}));
+                println!(
+                    "soak_24h [{preset}] {engine:<7}: {wall:>7.2} s, {:>8.0}x virtual/wall",
+                    soak.run_length().as_secs_f64() / wall.max(1e-9)
+                );
+                walls.push(wall);
+            }
+            println!(
+                "soak_24h [{preset}] fast / turmoil: {:.0}x",
+                walls[1] / walls[0].max(1e-9)
+            );
+        }
+        raw_turmoil(&soak);
+    }
+    println!();
+}
+
+/// The floor the turmoil engine cannot beat: raw turmoil stepping the same
+/// hosts (an idle endpoint listener, one idle app host, the browser) for
+/// `soak_24h`'s virtual length at its tick, doing no work.
+fn raw_turmoil(soak: &scenario::Scenario) {
+    let run_length = soak.run_length();
+    let (_, wall) = timed(|| {
+        let mut sim = turmoil::Builder::new()
+            .tick_duration(soak.tick)
+            .simulation_duration(run_length + std::time::Duration::from_secs(3600))
+            .build();
+        for host in ["wa", "app-1", "browser"] {
+            sim.host(host, || async {
+                std::future::pending::<()>().await;
+                Ok(())
+            });
+        }
+        while sim.elapsed() < run_length {
+            if sim.step().is_err() {
+                break;
+            }
+        }
+    });
+    let (_, legacy) = timed(|| execute(soak, "legacy", None, &mut |_| {}));
+    println!(
+        "raw turmoil, 3 idle hosts for soak_24h's length: {wall:.2} s; soak_24h [legacy] on turmoil: {legacy:.2} s = {:.2}x raw turmoil",
+        legacy / wall.max(1e-9)
+    );
+}
 
 fn main() {
+    engines();
     let dir = Path::new("scenarios");
     println!(
         "{:<26} {:>9} {:>10} {:>9} {:>13} {:>9}",

@@ -1,12 +1,14 @@
-//! The differential test of SPEC "Two engines": every shipped scenario, and
-//! every case under `tests/engines/`, gets the same verdict, invariant by
-//! invariant, on the turmoil engine and on the fast engine, with every
-//! preset its `[expect]` names. Every action of the scenario format must be
-//! exercised by at least one of those files, and the fast engine must give
-//! it a meaning; an action added to the format without either fails here by
-//! name.
+//! The differential test of SPEC "Two engines", beyond the shipped
+//! scenarios (those are compared in `tests/shipped_scenarios.rs`, which
+//! shares their turmoil runs): every action of the scenario format must be
+//! exercised by a shipped scenario, a found one or a case under
+//! `tests/engines/`, and the fast engine must give it a meaning (an action
+//! added to the format without either fails here by name); the cases under
+//! `tests/engines/` and `scenarios/found/` get the same verdict, invariant
+//! by invariant over the invariants their expectation judges, on both
+//! engines.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -18,9 +20,11 @@ use loopguard::sim::Engine;
 fn files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    for dir in ["scenarios", "tests/engines"] {
-        let mut here: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+    for dir in ["scenarios", "scenarios/found", "tests/engines"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        let mut here: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .collect();
@@ -69,11 +73,12 @@ fn every_action_used_has_a_fast_engine_meaning() {
     );
 }
 
-/// What one engine said of one (scenario, preset).
+/// What one engine said of one (scenario, preset): the verdict, and each
+/// invariant the expectation judges as held (`true`) or violated.
 #[derive(Debug, PartialEq)]
 struct Verdicts {
     verdict: String,
-    held: Vec<String>,
+    judged: BTreeMap<String, bool>,
     violated: Vec<String>,
 }
 
@@ -81,15 +86,24 @@ fn verdicts(engine: Engine, s: &Scenario, preset: &str) -> Result<Verdicts, Stri
     execute_on(engine, s, preset, None, &mut |_| {})
         .map(|r| Verdicts {
             verdict: format!("{:?}", r.summary.verdict),
-            held: r.summary.held,
+            judged: r
+                .summary
+                .expected_holds
+                .iter()
+                .chain(&r.summary.expected_violations)
+                .map(|id| (id.clone(), r.summary.held.contains(id)))
+                .collect(),
             violated: r.summary.violated,
         })
         .map_err(|e| e.to_string())
 }
 
 #[test]
-fn every_scenario_gets_the_same_verdicts_on_both_engines() {
-    let all = scenarios();
+fn every_extra_case_gets_the_same_verdicts_on_both_engines() {
+    let all: Vec<Scenario> = scenarios()
+        .into_iter()
+        .filter(|s| !s.source.parent().is_some_and(|p| p.ends_with("scenarios")))
+        .collect();
     let jobs: Vec<(&Scenario, String, Engine)> = all
         .iter()
         .flat_map(|s| {
@@ -120,7 +134,18 @@ fn every_scenario_gets_the_same_verdicts_on_both_engines() {
         let (s, preset, _) = &pair[0];
         let turmoil = outcome[0].as_ref().expect("turmoil run made");
         let fast = outcome[1].as_ref().expect("fast run made");
-        if turmoil != fast {
+        let same = match (turmoil, fast) {
+            (Ok(t), Ok(f)) => t.verdict == f.verdict && t.judged == f.judged,
+            _ => false,
+        };
+        // Each case also meets its own expectations, like a shipped scenario.
+        if !matches!(turmoil, Ok(t) if t.verdict == "Pass") {
+            differ.push(format!(
+                "{} [{preset}] does not meet its expectations on turmoil: {turmoil:?}",
+                s.name
+            ));
+        }
+        if !same {
             differ.push(format!(
                 "{} [{preset}]:\n  turmoil: {turmoil:?}\n  fast:    {fast:?}",
                 s.name
@@ -134,4 +159,19 @@ fn every_scenario_gets_the_same_verdicts_on_both_engines() {
         jobs.len() / 2,
         differ.join("\n")
     );
+}
+
+#[test]
+fn the_fast_engine_gives_byte_identical_traces_for_the_same_seed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["flapping_network", "app_restart", "second_instance"] {
+        let s = load(&root.join(format!("scenarios/{name}.toml"))).expect("loads");
+        let csv = || {
+            let r = execute_on(Engine::Fast, &s, "stable", None, &mut |_| {}).expect("runs");
+            let mut bytes = Vec::new();
+            loopguard::trace::write_trace(&mut bytes, &r.trace).expect("writes");
+            bytes
+        };
+        assert!(csv() == csv(), "{name}: two fast runs from one seed differ");
+    }
 }

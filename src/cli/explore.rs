@@ -33,6 +33,8 @@ pub struct ExploreArgs {
     pub engine: Engine,
     pub shard: Option<String>,
     pub keep_going: bool,
+    /// Runs proptest's shrinking may spend per seed; 0: no shrinking.
+    pub shrink_runs: usize,
 }
 
 /// How one seed's run ended.
@@ -141,14 +143,16 @@ pub fn explore(args: &ExploreArgs) -> anyhow::Result<ExitCode> {
     let to_shrink: Vec<(u64, BTreeSet<String>)> = results
         .iter()
         .filter_map(|(seed, f)| match f {
-            First::Fail(b) if seen.insert(b.clone()) => Some((*seed, b.clone())),
+            First::Fail(b) if args.shrink_runs > 0 && seen.insert(b.clone()) => {
+                Some((*seed, b.clone()))
+            }
             _ => None,
         })
         .collect();
     let bar = progress_bar(Some(to_shrink.len() as u64));
     bar.set_message("seeds shrunk");
     let shrunk: Vec<Minimized> = par_map(&to_shrink, workers, |(seed, broken)| {
-        let m = minimize(*seed, preset, shape, engine, broken);
+        let m = minimize(*seed, preset, shape, engine, broken, args.shrink_runs);
         bar.inc(1);
         m
     });

@@ -95,6 +95,10 @@ enum Command {
         /// Run every seed even after a failure (default: stop at the first).
         #[arg(long)]
         keep_going: bool,
+        /// Runs proptest's shrinking may spend per failing seed (0: do not
+        /// shrink; failures are still reported).
+        #[arg(long, default_value_t = 300)]
+        shrink_runs: usize,
     },
     /// Re-run a finished run from its folder and compare the traces byte for byte.
     Replay {
@@ -185,6 +189,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             engine,
             shard,
             keep_going,
+            shrink_runs,
         } => explore::explore(&explore::ExploreArgs {
             preset,
             seeds,
@@ -195,6 +200,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             engine,
             shard,
             keep_going,
+            shrink_runs,
         }),
         Command::Replay { run_dir } => replay::replay(&run_dir),
         Command::Report { dirs, out } => {

@@ -14,9 +14,6 @@ use crate::run::execute_on;
 use crate::scenario::{EventSpec, Repeat, Scenario};
 use crate::sim::Engine;
 
-/// Most runs proptest's shrinking may spend on one seed.
-const TREE_BUDGET: usize = 400;
-
 /// The invariants a run of `scenario` with `preset` on `engine` violated
 /// that the scenario expects to hold, or `None` when the run could not be
 /// made.
@@ -50,12 +47,15 @@ pub struct Minimized {
 /// Shrinks the swarm schedule of `seed` (assumed failing with `broken`) on
 /// `engine`: a candidate counts when it still breaks at least one of the
 /// invariants the drawn schedule broke, so the result breaks the same bug.
+/// proptest's value tree may spend `tree_runs` runs; the greedy pass then
+/// runs to its fixpoint.
 pub fn minimize(
     seed: u64,
     preset: &str,
     shape: SwarmShape,
     engine: Engine,
     broken: &BTreeSet<String>,
+    tree_runs: usize,
 ) -> Minimized {
     let original = super::swarm(seed, preset, shape);
     let mut runs = 0usize;
@@ -63,7 +63,7 @@ pub fn minimize(
         runs += 1;
         fails_on(engine, c, preset).is_some_and(|b| !b.is_disjoint(broken))
     };
-    let (tree_min, _) = shrink_tree(seed, preset, shape, TREE_BUDGET, &mut same_bug);
+    let (tree_min, _) = shrink_tree(seed, preset, shape, tree_runs, &mut same_bug);
     let greedy = shrink(&tree_min, preset, &mut same_bug);
     let merged = merge_repeats(&greedy);
     let minimal = if merged != greedy && same_bug(&merged) {
