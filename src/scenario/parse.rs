@@ -313,7 +313,7 @@ impl Parser<'_> {
         let knobs: Vec<&str> = shape
             .keys()
             .map(String::as_str)
-            .filter(|k| *k != "name")
+            .filter(|k| !matches!(*k, "name" | "description"))
             .collect();
         let mut out = toml::Table::new();
         for (key, val) in t.entries() {
@@ -324,8 +324,8 @@ impl Parser<'_> {
                 path: field.clone(),
                 val,
             };
-            if k == "name" {
-                return Err(t.unknown_key(key, "`name` is the preset's name, not a knob", &knobs));
+            if k == "name" || k == "description" {
+                return Err(t.unknown_key(key, &format!("`{k}` describes the preset, it is not a knob"), &knobs));
             }
             let Some(example) = shape.get(k) else {
                 return Err(t.unknown_key(key, &format!("unknown knob `{k}`"), &knobs));

@@ -161,6 +161,9 @@ impl Supervisor {
             .into_iter()
             .filter(|u| u.enabled && u.credentials.is_some() && !u.held)
         {
+            if cause == AttemptCause::Startup && super::startup::in_cooldown(self, &u.id) {
+                continue;
+            }
             self.connect(&u.id, cause);
         }
     }
@@ -533,7 +536,7 @@ impl Supervisor {
     /// With leases a user can move between instances, so its episode (the
     /// attempt count and the last disconnect) lives in the store.
     fn save_episode(&self, user: &str, s: &Session) {
-        if self.policy().lease {
+        if self.policy().lease || self.policy().startup_respects_cooldown {
             let episode = EpisodeRow {
                 attempts: s.attempts,
                 last_disconnect_ms: s.last_disconnect.map(crate::util::ms),

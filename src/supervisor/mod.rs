@@ -10,6 +10,7 @@ mod manager;
 pub mod policy;
 mod reconnector;
 mod session;
+mod startup;
 pub mod status_api;
 pub mod store;
 

@@ -85,6 +85,56 @@ pub struct Policy {
     /// How long a lease lasts unless renewed (renewed with every keep-alive).
     #[serde(with = "humantime_serde")]
     pub lease_ttl: Duration,
+    /// One line on what this preset models, for `loopguard presets` and
+    /// reports. Default: empty.
+    #[serde(default)]
+    pub description: String,
+    /// On start-up, a user whose last disconnect (kept in the store) lies
+    /// within `cooldown` is not connected at once; the auto-reconnector
+    /// connects it once the cooldown has passed. False is the bug where a
+    /// restart right after a 440 restarts the fight. Default: false.
+    #[serde(default)]
+    pub startup_respects_cooldown: bool,
+    /// The process exits on these close codes; the world restarts it after
+    /// the scenario's `restart_delay`, as a container restart policy does
+    /// (go-whatsapp-web-multidevice#449). Default: none.
+    #[serde(default)]
+    pub exit_on_codes: Vec<u16>,
+    /// Init paths that connect the enabled users at start-up; two race for
+    /// the same user, as a pre-warm beside auto-restore does (nudlers#105).
+    /// Default: 1.
+    #[serde(default = "one")]
+    pub init_paths: u32,
+    /// Force a reconnect of a connected user after this long with no
+    /// incoming message (checked every `check_interval`). Zero: no
+    /// watchdog. Default: 0.
+    #[serde(default, with = "humantime_serde")]
+    pub idle_watchdog: Duration,
+    /// The idle watchdog's timer restarts when a connection opens; when
+    /// false it keeps the last message's time, so it fires again right
+    /// after every reconnect (openclaw#60337). Default: true.
+    #[serde(default = "yes")]
+    pub idle_watchdog_resets_on_reconnect: bool,
+    /// A forced reconnect opens the new socket without closing the old one
+    /// (nanoclaw#2905). Default: false.
+    #[serde(default)]
+    pub leaks_old_socket: bool,
+    /// On these close codes the supervisor deletes the user's stored
+    /// credentials (baileys-api#330: the rolling-deploy loser's 440).
+    /// Default: none.
+    #[serde(default)]
+    pub wipe_credentials_on_codes: Vec<u16>,
+    /// Run the auto-reconnector at all. Default: true.
+    #[serde(default = "yes")]
+    pub auto_reconnect: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Names of the shipped presets.
