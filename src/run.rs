@@ -11,6 +11,7 @@ use crate::report::{self, RunSummary};
 use crate::scenario::Scenario;
 use crate::sim;
 use crate::supervisor::policy::{Policy, PolicyError};
+use crate::supervisor::presets::{Preset, PresetCatalog};
 use crate::trace::{write_trace, EventKind, TraceEvent};
 use crate::verdict::{default_expectation, judge};
 
@@ -41,7 +42,18 @@ pub struct RunResult {
 
 /// The policy a scenario runs `preset` with: the preset, then its overrides.
 pub fn policy_for(scenario: &Scenario, preset: &str) -> Result<Policy, RunError> {
-    Policy::preset(preset)?
+    overridden(scenario, &resolve_preset(scenario, preset)?.policy)
+}
+
+/// `preset` (a name or a file) as seen from `scenario`: its project's
+/// `presets/` folder, `./presets`, then the built-ins.
+pub fn resolve_preset(scenario: &Scenario, preset: &str) -> Result<Preset, RunError> {
+    Ok(PresetCatalog::for_scenario(Some(&scenario.source)).resolve(preset)?)
+}
+
+fn overridden(scenario: &Scenario, policy: &Policy) -> Result<Policy, RunError> {
+    policy
+        .clone()
         .with_overrides(&scenario.supervisor.overrides)
         .map_err(|e| RunError::Override {
             file: scenario.source.display().to_string(),
@@ -62,6 +74,18 @@ pub fn replay_command(scenario: &Scenario, preset: &str, seed: u64) -> String {
     )
 }
 
+/// How a replay names `preset`: its name for a built-in or a project preset
+/// found by name, its absolute file path for a file given on the command line.
+fn preset_arg(spec: &str, preset: &Preset) -> String {
+    match &preset.file {
+        Some(file) if crate::supervisor::presets::is_file_spec(spec) => std::path::absolute(file)
+            .unwrap_or_else(|_| file.clone())
+            .display()
+            .to_string(),
+        _ => preset.name.clone(),
+    }
+}
+
 /// Runs `scenario` with `preset`, from `seed` (default: the scenario's).
 pub fn execute(
     scenario: &Scenario,
@@ -69,8 +93,22 @@ pub fn execute(
     seed: Option<u64>,
     progress: &mut dyn FnMut(Duration),
 ) -> Result<RunResult, RunError> {
+    let resolved = resolve_preset(scenario, preset)?;
+    execute_preset(scenario, &resolved, &preset_arg(preset, &resolved), seed, progress)
+}
+
+/// Runs `scenario` with a resolved preset; `replay_arg` is how the replay
+/// command names it.
+pub fn execute_preset(
+    scenario: &Scenario,
+    resolved: &Preset,
+    replay_arg: &str,
+    seed: Option<u64>,
+    progress: &mut dyn FnMut(Duration),
+) -> Result<RunResult, RunError> {
+    let preset = resolved.name.as_str();
     let seed = seed.unwrap_or(scenario.seed);
-    let policy = policy_for(scenario, preset)?;
+    let policy = overridden(scenario, &resolved.policy)?;
     let output = sim::run(scenario, &policy, seed, progress)?;
     let ctx = RunContext {
         users: scenario
@@ -112,7 +150,7 @@ pub fn execute(
         unmet: j.unmet,
         violation_counts,
         violations,
-        replay: replay_command(scenario, preset, seed),
+        replay: replay_command(scenario, replay_arg, seed),
         trace_events: output.trace.len(),
     };
     Ok(RunResult {

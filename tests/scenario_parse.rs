@@ -388,16 +388,20 @@ fn an_unknown_invariant_id_is_refused_at_its_element() {
 }
 
 #[test]
-fn an_unknown_preset_is_refused_in_expect_and_supervisor() {
-    let e = err("[expect.stabel]\nholds = [\"all\"]\n");
-    assert_at(&e, 1, "expect.stabel", "unknown preset `stabel`");
-    let e = err("[supervisor]\npreset = \"seedfix\"\n");
-    assert_at(
-        &e,
-        2,
-        "supervisor.preset",
-        "unknown preset `seedfix` (did you mean `seed-fix`?",
-    );
+fn expect_and_supervisor_take_any_preset_name_the_run_looks_up() {
+    // A user preset (presets/<name>.toml) is looked up when the scenario runs;
+    // an unknown one exits 2 there (tests/presets.rs).
+    let s = ok("[supervisor]\npreset = \"my-team\"\n[expect.my-team]\nholds = [\"all\"]\n");
+    assert_eq!(s.supervisor.preset, "my-team");
+    assert!(s.expect.contains_key("my-team"));
+}
+
+#[test]
+fn a_preset_name_that_is_no_file_stem_is_refused() {
+    let e = err("[expect.\"a/b\"]\nholds = [\"all\"]\n");
+    assert_at(&e, 1, "expect.a/b", "`a/b` is not a preset name");
+    let e = err("[supervisor]\npreset = \"seed fix\"\n");
+    assert_at(&e, 2, "supervisor.preset", "unknown preset `seed fix` (did you mean `seed-fix`?");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use loopguard::explore::{fails, generate, parse_seeds, scenario_name, shrink};
 use loopguard::report::Verdict;
 use loopguard::run::{execute, write_run};
 use loopguard::scenario::{to_toml, Scenario};
-use loopguard::supervisor::policy::PRESET_NAMES;
+use loopguard::supervisor::presets::PresetCatalog;
 
 /// How one seed's first run ended.
 enum First {
@@ -38,13 +38,15 @@ pub fn explore(
     out: &Path,
     jobs: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
-    if !PRESET_NAMES.contains(&preset) {
-        eprintln!(
-            "unknown preset `{preset}` (known: {})",
-            PRESET_NAMES.join(", ")
-        );
-        return Ok(ExitCode::from(2));
-    }
+    let spec = preset;
+    let preset = match PresetCatalog::for_scenario(None).resolve(spec) {
+        Ok(p) => p.name,
+        Err(e) => {
+            eprintln!("--preset: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let preset = preset.as_str();
     let range = match parse_seeds(seeds) {
         Ok(r) => r,
         Err(e) => {
@@ -59,9 +61,10 @@ pub fn explore(
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
 
     let scenarios: Vec<Scenario> = seeds.iter().map(|s| generate(*s, preset)).collect();
+    // Runs name the preset as given (a file stays a file); reports use its name.
     let bar = progress(scenarios.len(), "runs");
     let firsts = par_map(&scenarios, workers, |s| {
-        let r = match execute(s, preset, None, &mut |_| {}) {
+        let r = match execute(s, spec, None, &mut |_| {}) {
             Ok(r) if r.summary.verdict == Verdict::Fail => First::Fail(r.summary.violated),
             Ok(_) => First::Pass,
             Err(e) => First::Error(e.to_string()),
@@ -81,8 +84,8 @@ pub fn explore(
         .collect();
     let bar = progress(failing.len(), "seeds shrunk");
     let found = par_map(&failing, workers, |(s, violated)| {
-        let minimal = shrink(s, preset, |c| fails(c, preset));
-        let f = save(out, preset, s, violated, minimal);
+        let minimal = shrink(s, preset, |c| fails(c, spec));
+        let f = save(out, spec, s, violated, minimal);
         bar.inc(1);
         f
     });
@@ -102,7 +105,7 @@ pub fn explore(
             Err(e) => println!("      run: not written: {e}"),
         }
         println!(
-            "      replay: loopguard run {} --preset {preset}",
+            "      replay: loopguard run {} --preset {spec}",
             f.file.display()
         );
     }

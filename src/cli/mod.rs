@@ -4,6 +4,7 @@ mod batch;
 mod check;
 mod console;
 mod explore;
+mod presets;
 mod replay;
 mod run;
 
@@ -30,7 +31,9 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Supervisor preset (default: the scenario's `supervisor.preset`).
+        /// Supervisor preset: a name (looked up in the project's presets/,
+        /// subfolders included, then the built-ins) or a preset file
+        /// (default: the scenario's `supervisor.preset`).
         #[arg(long)]
         preset: Option<String>,
         /// Seed (default: the scenario's).
@@ -53,7 +56,8 @@ enum Command {
     /// Random fault schedules from a range of seeds; each failing one is shrunk
     /// to the smallest scenario file that still fails.
     Explore {
-        /// Supervisor preset every schedule runs with (it must hold every invariant).
+        /// Supervisor preset every schedule runs with (it must hold every
+        /// invariant): a name or a preset file.
         #[arg(long, default_value = "stable")]
         preset: String,
         /// Seeds, both ends included: `1..100`, `1..=100` or `7`.
@@ -71,6 +75,9 @@ enum Command {
         /// A run folder (holding summary.json and trace.csv).
         run_dir: PathBuf,
     },
+    /// List the presets `--preset NAME` finds: ./presets (subfolders
+    /// included), then the built-ins, each with its description.
+    Presets,
     /// Rebuild the stability report from existing run folders.
     Report {
         #[arg(default_value = "reports")]
@@ -105,6 +112,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             jobs,
         } => explore::explore(&preset, &seeds, &out, jobs),
         Command::Replay { run_dir } => replay::replay(&run_dir),
+        Command::Presets => presets::presets(),
         Command::Report { dir } => {
             let n = loopguard::report::rebuild(&dir)?;
             println!("{n} runs; report: {}", dir.join("index.html").display());

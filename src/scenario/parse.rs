@@ -761,10 +761,13 @@ impl Parser<'_> {
         let t = node.any_table()?;
         for (key, val) in t.entries() {
             let preset: &str = key.get_ref();
-            if !PRESET_NAMES.contains(&preset) {
+            if !is_preset_name(preset) {
                 return Err(t.unknown_key(
                     key,
-                    &format!("unknown preset `{preset}`"),
+                    &format!(
+                        "`{preset}` is not a preset name (letters, digits, `.`, `_`, `-`; a \
+                         built-in or a file in the project's presets/ folder)"
+                    ),
                     &PRESET_NAMES,
                 ));
             }
@@ -826,8 +829,18 @@ struct EventMeta {
     count_line: Option<usize>,
 }
 
+/// A name a preset can be looked up by: a built-in, or the stem of a file
+/// in the project's `presets/` folder (checked when the scenario runs).
+fn is_preset_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 fn check_preset(n: &Node, name: &str) -> Result<()> {
-    if PRESET_NAMES.contains(&name) {
+    if PRESET_NAMES.contains(&name) || is_preset_name(name) {
         return Ok(());
     }
     Err(n.err(format!(

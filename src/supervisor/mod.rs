@@ -8,6 +8,7 @@ mod connection;
 pub mod events;
 mod manager;
 pub mod policy;
+pub mod presets;
 mod reconnector;
 mod session;
 mod startup;

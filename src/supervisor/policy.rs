@@ -155,6 +155,10 @@ pub fn preset_source(name: &str) -> Option<&'static str> {
 pub enum PolicyError {
     #[error("unknown preset `{0}` (known: legacy, seed-fix, stable)")]
     UnknownPreset(String),
+    /// A preset name found neither in the project's `presets/` nor among
+    /// the built-ins.
+    #[error("unknown preset `{name}` (known: {known})")]
+    NotFound { name: String, known: String },
     #[error("{file}:{line}: {message}")]
     Invalid {
         file: String,
