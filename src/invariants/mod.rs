@@ -1,4 +1,4 @@
-//! The oracle: SPEC's eight invariants, judged on a run's trace.
+//! The oracle: SPEC's eight invariants and `credentials_kept`, judged on a run's trace.
 //!
 //! Parameters default to the reference's numbers: they are the requirement,
 //! independent of the preset under test.
@@ -21,6 +21,7 @@ use crate::trace::{TraceEvent, UserId};
 
 mod backoff_schedule;
 mod common;
+mod credentials_kept;
 mod episodes;
 mod eventually_connected;
 mod max_attempts;
@@ -31,6 +32,7 @@ mod status_read_only;
 mod store_matches_truth;
 
 pub use backoff_schedule::BackoffSchedule;
+pub use credentials_kept::CredentialsKept;
 pub use eventually_connected::EventuallyConnected;
 pub use max_attempts::MaxAttempts;
 pub use no_zombie_work::NoZombieWork;
@@ -40,7 +42,7 @@ pub use status_read_only::StatusReadOnly;
 pub use store_matches_truth::StoreMatchesTruth;
 
 /// Ids of every invariant, in report order.
-pub const INVARIANT_IDS: [&str; 8] = [
+pub const INVARIANT_IDS: [&str; 9] = [
     "single_socket",
     "reconnect_cooldown",
     "max_attempts",
@@ -49,6 +51,7 @@ pub const INVARIANT_IDS: [&str; 8] = [
     "eventually_connected",
     "store_matches_truth",
     "no_zombie_work",
+    "credentials_kept",
 ];
 
 /// One broken promise, with the events that prove it.
@@ -146,6 +149,7 @@ pub fn all() -> Vec<Box<dyn Invariant>> {
         Box::new(EventuallyConnected),
         Box::new(StoreMatchesTruth),
         Box::new(NoZombieWork),
+        Box::new(CredentialsKept),
     ]
 }
 

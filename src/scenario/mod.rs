@@ -18,6 +18,8 @@
 //! seed = 7                       # default: 1
 //! duration = "30m"               # scripted part of the run; default 10m
 //! quiet_tail = "5m"              # fault-free time kept at the end; default 5m
+//! restart_delay = "10s"          # an app that exits on its own (exit_on_codes) is
+//!                                # restarted this long after; default 100ms (Docker's)
 //! tick = "10ms"                  # turmoil tick, > 0; default 10ms
 //! instances = 1                  # app instances from the start, >= 1; default 1
 //!
@@ -127,5 +129,5 @@ mod write;
 pub use duration::{format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use model::*;
-pub use parse::{load, load_dir, parse, ACTIONS, LINK_NAMES};
+pub use parse::{load, load_dir, parse, ACTIONS, DEFAULT_RESTART_DELAY, LINK_NAMES};
 pub use write::to_toml;

@@ -48,6 +48,7 @@ const TOP_KEYS: &[&str] = &[
     "seed",
     "duration",
     "quiet_tail",
+    "restart_delay",
     "tick",
     "instances",
     "users",
@@ -64,6 +65,10 @@ const NETWORK_KEYS: &[&str] = &["min_latency", "max_latency"];
 const EVENT_KEYS: &[&str] = &["at", "action", "repeat"];
 const REPEAT_KEYS: &[&str] = &["every", "times"];
 const EXPECT_KEYS: &[&str] = &["holds", "violates"];
+
+/// Docker's first restart delay (it doubles from there; a scenario's delay
+/// stays fixed).
+pub const DEFAULT_RESTART_DELAY: Duration = Duration::from_millis(100);
 
 /// Policy knobs that are timer periods: zero would spin forever.
 const NONZERO_KNOBS: &[&str] = &["check_interval", "keepalive_interval"];
@@ -189,6 +194,7 @@ impl Parser<'_> {
         let seed = root.get("seed").map(|n| n.u64()).transpose()?.unwrap_or(1);
         let duration = root.duration_or("duration", Duration::from_secs(600))?;
         let quiet_tail = root.duration_or("quiet_tail", Duration::from_secs(300))?;
+        let restart_delay = root.duration_or("restart_delay", DEFAULT_RESTART_DELAY)?;
         let tick = root.nonzero_duration_or("tick", Duration::from_millis(10))?;
         let instances = match root.get("instances") {
             Some(n) => {
@@ -223,6 +229,7 @@ impl Parser<'_> {
             network,
             events,
             expect,
+            restart_delay,
         };
         self.check_timeline(&scenario, &metas, root.get("duration").is_some())?;
         Ok(scenario)

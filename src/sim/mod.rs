@@ -4,6 +4,7 @@
 
 mod browser;
 mod clock;
+mod exits;
 mod memory;
 mod net;
 mod world;

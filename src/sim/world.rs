@@ -46,6 +46,8 @@ enum Step {
     End(FaultKind, Link),
     EndEndpoint(FaultKind),
     Restart(u32),
+    /// Restart an app that exited on its own (`exit_on_codes`).
+    Respawn(u32),
 }
 
 struct Driver<'a> {
@@ -108,6 +110,8 @@ pub fn run(
     });
 
     let next_conn = Arc::new(AtomicU64::new(0));
+    let exits: Arc<Mutex<Vec<u32>>> = Arc::new(Mutex::new(Vec::new()));
+    let app_exits = exits.clone();
     let (app_recorder, app_policy) = (recorder.clone(), policy.clone());
     let make_app = move |sim: &mut turmoil::Sim<'_>, n: u32| {
         let host = format!("app-{n}");
@@ -118,6 +122,7 @@ pub fn run(
             next_conn.clone(),
         );
         let name = host.clone();
+        let exits = app_exits.clone();
         sim.host(host.as_str(), move || {
             let dialer =
                 TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone());
@@ -132,6 +137,8 @@ pub fn run(
                 store.clone(),
                 Events::new(recorder.clone(), &name),
             );
+            let exits = exits.clone();
+            sup.on_exit(move || super::exits::push(&exits, n));
             async move {
                 sup.start();
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
@@ -206,6 +213,9 @@ pub fn run(
             .sim
             .step()
             .map_err(|e| SimError::Turmoil(e.to_string()))?;
+        for n in super::exits::drain(&exits) {
+            driver.exited(n);
+        }
         steps += 1;
         if steps.is_multiple_of(4096) {
             progress(now);
@@ -372,12 +382,30 @@ impl Driver<'_> {
                 }
                 self.fault(fault, "wa", false);
             }
+            Step::Respawn(n) => {
+                let host = format!("app-{n}");
+                self.sim.bounce(host.as_str());
+                self.record(None, EventKind::InstanceStarted { instance: host });
+            }
             Step::Restart(n) => {
                 let host = format!("app-{n}");
                 self.sim.bounce(host.as_str());
                 self.fault(FaultKind::Crash, &host, false);
                 self.record(None, EventKind::InstanceStarted { instance: host });
             }
+        }
+    }
+
+    /// App `n` exited on its own: its host goes down now and comes back
+    /// after the scenario's `restart_delay`.
+    fn exited(&mut self, n: u32) {
+        let host = format!("app-{n}");
+        self.clock.set_driver_time(self.sim.elapsed());
+        if self.sim.is_host_running(host.as_str()) {
+            self.sim.crash(host.as_str());
+            self.record(None, EventKind::InstanceCrashed { instance: host });
+            let at = self.sim.elapsed() + self.scenario.restart_delay;
+            self.push(at, Step::Respawn(n));
         }
     }
 

@@ -105,20 +105,6 @@ pub struct Policy {
     /// Default: 1.
     #[serde(default = "one")]
     pub init_paths: u32,
-    /// Force a reconnect of a connected user after this long with no
-    /// incoming message (checked every `check_interval`). Zero: no
-    /// watchdog. Default: 0.
-    #[serde(default, with = "humantime_serde")]
-    pub idle_watchdog: Duration,
-    /// The idle watchdog's timer restarts when a connection opens; when
-    /// false it keeps the last message's time, so it fires again right
-    /// after every reconnect (openclaw#60337). Default: true.
-    #[serde(default = "yes")]
-    pub idle_watchdog_resets_on_reconnect: bool,
-    /// A forced reconnect opens the new socket without closing the old one
-    /// (nanoclaw#2905). Default: false.
-    #[serde(default)]
-    pub leaks_old_socket: bool,
     /// On these close codes the supervisor deletes the user's stored
     /// credentials (baileys-api#330: the rolling-deploy loser's 440).
     /// Default: none.

@@ -281,6 +281,14 @@ pub enum EventKind {
     ManualConnect {},
     ManualDisconnect {},
     RunEnded {},
+    /// The store deleted a user's credentials (ground truth: the store's
+    /// own record, host = the instance that asked).
+    CredentialsDeleted {},
+    /// The supervisor's process exited on a close code (`exit_on_codes`);
+    /// the world restarts it after the scenario's `restart_delay`.
+    ProcessExited {
+        code: u16,
+    },
 }
 
 impl EventKind {
