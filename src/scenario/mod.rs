@@ -130,4 +130,12 @@ pub use duration::{format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use model::*;
 pub use parse::{load, load_dir, parse, ACTIONS, DEFAULT_RESTART_DELAY, LINK_NAMES};
+/// The keys each part of a scenario file accepts, as the parser checks them
+/// (docs/scenarios.md is tested against these).
+pub mod keys {
+    pub use super::parse::{
+        EVENT_KEYS, EXPECT_KEYS, NETWORK_KEYS, REPEAT_KEYS, SUPERVISOR_KEYS, TABS_KEYS, TOP_KEYS,
+        USER_KEYS,
+    };
+}
 pub use write::to_toml;

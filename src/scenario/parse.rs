@@ -42,7 +42,7 @@ pub const ACTIONS: [(&str, &[&str]); 17] = [
     ("disconnect", &["user", "instance"]),
 ];
 
-const TOP_KEYS: &[&str] = &[
+pub const TOP_KEYS: &[&str] = &[
     "name",
     "description",
     "seed",
@@ -58,13 +58,13 @@ const TOP_KEYS: &[&str] = &[
     "events",
     "expect",
 ];
-const USER_KEYS: &[&str] = &["id", "paired", "enabled"];
-const SUPERVISOR_KEYS: &[&str] = &["preset", "overrides"];
-const TABS_KEYS: &[&str] = &["count", "poll_interval", "jitter", "user"];
-const NETWORK_KEYS: &[&str] = &["min_latency", "max_latency"];
-const EVENT_KEYS: &[&str] = &["at", "action", "repeat"];
-const REPEAT_KEYS: &[&str] = &["every", "times"];
-const EXPECT_KEYS: &[&str] = &["holds", "violates"];
+pub const USER_KEYS: &[&str] = &["id", "paired", "enabled"];
+pub const SUPERVISOR_KEYS: &[&str] = &["preset", "overrides"];
+pub const TABS_KEYS: &[&str] = &["count", "poll_interval", "jitter", "user"];
+pub const NETWORK_KEYS: &[&str] = &["min_latency", "max_latency"];
+pub const EVENT_KEYS: &[&str] = &["at", "action", "repeat"];
+pub const REPEAT_KEYS: &[&str] = &["every", "times"];
+pub const EXPECT_KEYS: &[&str] = &["holds", "violates"];
 
 /// Docker's first restart delay (it doubles from there; a scenario's delay
 /// stays fixed).
