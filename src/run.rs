@@ -94,7 +94,13 @@ pub fn execute(
     progress: &mut dyn FnMut(Duration),
 ) -> Result<RunResult, RunError> {
     let resolved = resolve_preset(scenario, preset)?;
-    execute_preset(scenario, &resolved, &preset_arg(preset, &resolved), seed, progress)
+    execute_preset(
+        scenario,
+        &resolved,
+        &preset_arg(preset, &resolved),
+        seed,
+        progress,
+    )
 }
 
 /// Runs `scenario` with a resolved preset; `replay_arg` is how the replay

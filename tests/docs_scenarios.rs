@@ -24,12 +24,17 @@ fn doc_tables() -> BTreeMap<String, BTreeSet<String>> {
         if in_code {
             continue;
         }
-        if let Some(h) = line.strip_prefix("### ").or_else(|| line.strip_prefix("## ")) {
+        if let Some(h) = line
+            .strip_prefix("### ")
+            .or_else(|| line.strip_prefix("## "))
+        {
             heading = h.trim().to_string();
             out.entry(heading.clone()).or_default();
         } else if let Some(cell) = line.strip_prefix("| `") {
             if let Some((name, _)) = cell.split_once('`') {
-                out.entry(heading.clone()).or_default().insert(name.to_string());
+                out.entry(heading.clone())
+                    .or_default()
+                    .insert(name.to_string());
             }
         }
     }
@@ -41,13 +46,18 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 }
 
 fn section<'a>(doc: &'a BTreeMap<String, BTreeSet<String>>, h: &str) -> &'a BTreeSet<String> {
-    doc.get(h).unwrap_or_else(|| panic!("docs/scenarios.md has no section `{h}`"))
+    doc.get(h)
+        .unwrap_or_else(|| panic!("docs/scenarios.md has no section `{h}`"))
 }
 
 #[test]
 fn every_section_lists_exactly_the_fields_the_parser_accepts() {
     let doc = doc_tables();
-    let events: Vec<&str> = keys::EVENT_KEYS.iter().chain(keys::REPEAT_KEYS).copied().collect();
+    let events: Vec<&str> = keys::EVENT_KEYS
+        .iter()
+        .chain(keys::REPEAT_KEYS)
+        .copied()
+        .collect();
     for (h, accepted) in [
         ("Top-level fields", keys::TOP_KEYS),
         ("`[[users]]`", keys::USER_KEYS),

@@ -130,12 +130,22 @@ fn an_unknown_preset_exits_2_and_names_the_known_ones() {
     let scenario = repo().join("scenarios/restart_in_cooldown.toml");
     let o = loopguard(
         dir.path(),
-        &["run", scenario.to_str().unwrap(), "--preset", "nope", "--out", "out"],
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--preset",
+            "nope",
+            "--out",
+            "out",
+        ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", shown(&o));
     let text = shown(&o);
     assert!(text.contains("unknown preset `nope`"), "{text}");
-    assert!(text.contains("stable") && text.contains("nudlers-two-init-paths"), "{text}");
+    assert!(
+        text.contains("stable") && text.contains("nudlers-two-init-paths"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -153,7 +163,10 @@ fn check_exits_2_for_an_expect_naming_an_unknown_preset_and_runs_the_others() {
     assert_eq!(o.status.code(), Some(2), "{}", shown(&o));
     let text = shown(&o);
     assert!(text.contains("unknown preset `no-such-preset`"), "{text}");
-    assert!(dir.path().join("out/a.stable/summary.json").is_file(), "{text}");
+    assert!(
+        dir.path().join("out/a.stable/summary.json").is_file(),
+        "{text}"
+    );
 }
 
 #[test]
@@ -174,4 +187,34 @@ fn presets_lists_every_project_preset_with_its_description() {
         );
     }
     assert!(text.lines().any(|l| l.starts_with("stable ")), "{text}");
+}
+
+/// stable with `startup_respects_cooldown = false`, as a preset file.
+fn stable_with_the_fix_reverted(dir: &Path) -> String {
+    let file = dir.join("stable-restart-bug.toml");
+    std::fs::write(
+        &file,
+        "extends = \"stable\"\nname = \"stable-restart-bug\"\nstartup_respects_cooldown = false\n",
+    )
+    .unwrap();
+    file.to_string_lossy().into_owned()
+}
+
+#[test]
+fn explore_with_the_restart_fix_reverted_finds_the_class_at_seed_1_and_stable_holds_it() {
+    // `loopguard explore --seeds 1..30` with the fix reverted found
+    // reconnect_cooldown at seeds 1, 3, 6, 11, 20, 23 and 24 (a terminal
+    // close, then a crash restarting inside the cooldown).
+    let dir = TempDir::new().unwrap();
+    let reverted = stable_with_the_fix_reverted(dir.path());
+    let s = loopguard::explore::generate(1, "stable-restart-bug");
+    let r = execute(&s, &reverted, None, &mut |_| {}).unwrap();
+    assert_eq!(r.summary.verdict, Verdict::Fail);
+    assert!(r
+        .summary
+        .violated
+        .contains(&"reconnect_cooldown".to_string()));
+    let s = loopguard::explore::generate(1, "stable");
+    let r = execute(&s, "stable", None, &mut |_| {}).unwrap();
+    assert_eq!(r.summary.verdict, Verdict::Pass, "{:?}", r.summary.violated);
 }

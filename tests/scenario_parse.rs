@@ -401,7 +401,12 @@ fn a_preset_name_that_is_no_file_stem_is_refused() {
     let e = err("[expect.\"a/b\"]\nholds = [\"all\"]\n");
     assert_at(&e, 1, "expect.a/b", "`a/b` is not a preset name");
     let e = err("[supervisor]\npreset = \"seed fix\"\n");
-    assert_at(&e, 2, "supervisor.preset", "unknown preset `seed fix` (did you mean `seed-fix`?");
+    assert_at(
+        &e,
+        2,
+        "supervisor.preset",
+        "unknown preset `seed fix` (did you mean `seed-fix`?",
+    );
 }
 
 #[test]

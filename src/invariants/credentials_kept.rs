@@ -41,7 +41,13 @@ impl Invariant for CredentialsKept {
             };
             let logged_out = trace[..i].iter().any(|p| {
                 p.user.as_deref() == Some(user)
-                    && matches!(p.kind, EventKind::EndpointClosed { code: Some(401), .. })
+                    && matches!(
+                        p.kind,
+                        EventKind::EndpointClosed {
+                            code: Some(401),
+                            ..
+                        }
+                    )
             });
             if !logged_out {
                 let message = format!(

@@ -29,7 +29,7 @@
 //! enabled = true                 # walked by the auto-reconnector. Default true
 //!
 //! [supervisor]
-//! preset = "stable"              # legacy | seed-fix | stable; default stable
+//! preset = "stable"              # a built-in or a presets/ file stem; default stable
 //! [supervisor.overrides]         # any policy knob, checked against every preset
 //! cooldown = "90s"
 //!
@@ -101,12 +101,16 @@
 //!
 //! # Expectations
 //!
-//! `[expect.<preset>]` (preset one of `legacy`, `seed-fix`, `stable`) holds
+//! `[expect.<preset>]` (any preset name: a built-in `legacy`, `seed-fix`,
+//! `stable`, or a file stem in the project's `presets/`, looked up when the
+//! scenario runs; `check` runs every preset named) holds
 //! `holds` and/or `violates`: lists of invariant ids (`single_socket`,
 //! `reconnect_cooldown`, `max_attempts`, `backoff_schedule`,
 //! `status_read_only`, `eventually_connected`, `store_matches_truth`,
-//! `no_zombie_work`). `holds = ["all"]` is expanded to every invariant not in
+//! `no_zombie_work`, `credentials_kept`). `holds = ["all"]` is expanded to every invariant not in
 //! `violates`. A preset without an entry must hold every invariant.
+//!
+//! Every field and action, with units, defaults and limits: docs/scenarios.md.
 //!
 //! # Writing
 //!

@@ -332,7 +332,11 @@ impl Parser<'_> {
                 val,
             };
             if k == "name" || k == "description" {
-                return Err(t.unknown_key(key, &format!("`{k}` describes the preset, it is not a knob"), &knobs));
+                return Err(t.unknown_key(
+                    key,
+                    &format!("`{k}` describes the preset, it is not a knob"),
+                    &knobs,
+                ));
             }
             let Some(example) = shape.get(k) else {
                 return Err(t.unknown_key(key, &format!("unknown knob `{k}`"), &knobs));

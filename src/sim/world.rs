@@ -41,8 +41,14 @@ type AppFactory<'a> = dyn Fn(&mut turmoil::Sim<'a>, u32) + 'a;
 #[derive(Debug, Clone)]
 enum Step {
     Fire(Action),
-    LinkDown { link: Link, flap: bool },
-    LinkUp { link: Link, flap: bool },
+    LinkDown {
+        link: Link,
+        flap: bool,
+    },
+    LinkUp {
+        link: Link,
+        flap: bool,
+    },
     End(FaultKind, Link),
     EndEndpoint(FaultKind),
     Restart(u32),

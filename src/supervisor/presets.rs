@@ -43,7 +43,12 @@ impl PresetCatalog {
         let mut dirs = Vec::new();
         if let Some(path) = scenario {
             let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-            if let Some(dir) = abs.ancestors().skip(1).map(|a| a.join("presets")).find(|d| d.is_dir()) {
+            if let Some(dir) = abs
+                .ancestors()
+                .skip(1)
+                .map(|a| a.join("presets"))
+                .find(|d| d.is_dir())
+            {
                 dirs.push(dir);
             }
         }
@@ -140,9 +145,9 @@ impl PresetCatalog {
                         format!("`extends` goes more than {MAX_EXTENDS} presets deep (a cycle?)"),
                     ));
                 }
-                let base = self.resolve_depth(&base, depth + 1).map_err(|e| {
-                    invalid(line_of_key("extends"), format!("extends: {e}"))
-                })?;
+                let base = self
+                    .resolve_depth(&base, depth + 1)
+                    .map_err(|e| invalid(line_of_key("extends"), format!("extends: {e}")))?;
                 base.policy.with_overrides(&table).map_err(|e| {
                     let key = e.message().split('`').nth(1).unwrap_or("").to_string();
                     invalid(line_of_key(&key), e.message().to_string())
@@ -195,7 +200,9 @@ impl PresetCatalog {
         }
         for name in PRESET_NAMES {
             if seen.insert(name.to_string()) {
-                let description = Policy::preset(name).map(|p| p.description).unwrap_or_default();
+                let description = Policy::preset(name)
+                    .map(|p| p.description)
+                    .unwrap_or_default();
                 out.push(PresetInfo {
                     name: name.to_string(),
                     description,
