@@ -41,8 +41,10 @@ fn a_restart_inside_the_cooldown_fails_stable_with_the_fix_reverted() {
     let r = execute(&s, "stable", None, &mut |_| {}).unwrap();
     assert_eq!(r.summary.verdict, Verdict::Fail);
     assert_eq!(r.summary.violated, ["reconnect_cooldown"]);
-    // The restarted app reconnected 6 s after the 440 at 2 min.
-    assert_eq!(r.summary.violations[0].at.as_millis(), 126_000);
+    // The restarted app (up at 2 min 6 s) reconnected at once, 6 s after the
+    // 440 at 2 min.
+    let at = r.summary.violations[0].at.as_millis();
+    assert!((126_000..127_000).contains(&at), "{at}");
 }
 
 #[test]
