@@ -13,6 +13,7 @@ use crate::report::{self, RunFiles, RunSummary};
 use crate::scenario::{to_toml, Scenario};
 use crate::sim::{self, Engine};
 use crate::supervisor::policy::{Policy, PolicyError};
+use crate::supervisor::presets::{Preset, PresetCatalog};
 use crate::test_faults;
 use crate::trace::{write_trace, EventKind, TraceCaps, TraceEvent, TraceGuard};
 use crate::verdict::{default_expectation, judge, Verdict};
@@ -58,7 +59,18 @@ pub struct RunResult {
 
 /// The policy a scenario runs `preset` with: the preset, then its overrides.
 pub fn policy_for(scenario: &Scenario, preset: &str) -> Result<Policy, RunError> {
-    Policy::preset(preset)?
+    overridden(scenario, &resolve_preset(scenario, preset)?.policy)
+}
+
+/// `preset` (a name or a file) as seen from `scenario`: its project's
+/// `presets/` folder, `./presets`, then the built-ins.
+pub fn resolve_preset(scenario: &Scenario, preset: &str) -> Result<Preset, RunError> {
+    Ok(PresetCatalog::for_scenario(Some(&scenario.source)).resolve(preset)?)
+}
+
+fn overridden(scenario: &Scenario, policy: &Policy) -> Result<Policy, RunError> {
+    policy
+        .clone()
         .with_overrides(&scenario.supervisor.overrides)
         .map_err(|e| RunError::Override {
             file: scenario.source.display().to_string(),
@@ -87,8 +99,31 @@ pub fn replay_command(scenario: &Scenario, preset: &str, seed: u64) -> String {
     ])
 }
 
-/// Runs `scenario` with `preset`, from `seed` (default: the scenario's),
-/// on the turmoil engine, in memory only, under the default trace caps.
+/// How a replay names `preset`: its name for a built-in or a project preset
+/// found by name, its absolute file path for a file given on the command line.
+fn preset_arg(spec: &str, preset: &Preset) -> String {
+    match &preset.file {
+        Some(file) if crate::supervisor::presets::is_file_spec(spec) => std::path::absolute(file)
+            .unwrap_or_else(|_| file.clone())
+            .display()
+            .to_string(),
+        _ => preset.name.clone(),
+    }
+}
+
+/// The name reports use for `spec` (a preset name or file) and how the
+/// replay command names it; `spec` itself when it does not resolve (a
+/// replay runs the policy stored in its folder).
+fn preset_names(scenario: &Scenario, spec: &str) -> (String, String) {
+    match resolve_preset(scenario, spec) {
+        Ok(resolved) => (resolved.name.clone(), preset_arg(spec, &resolved)),
+        Err(_) => (spec.to_string(), spec.to_string()),
+    }
+}
+
+/// Runs `scenario` with `preset` (a name or a file), from `seed` (default:
+/// the scenario's), on the turmoil engine, in memory only, under the default
+/// trace caps.
 pub fn execute(
     scenario: &Scenario,
     preset: &str,
@@ -118,8 +153,8 @@ pub fn execute_on(
     )
 }
 
-/// Runs `scenario` on `engine` with an already resolved `policy` (named
-/// `preset` in reports) under `guard`. A run whose trace passed a cap is
+/// Runs `scenario` on `engine` with an already resolved `policy` (`preset`
+/// as given: a name or a file) under `guard`. A run whose trace passed a cap is
 /// judged on what it recorded and gets the verdict `runaway`, the cap named
 /// first in `unmet`.
 pub fn execute_with(
@@ -133,6 +168,8 @@ pub fn execute_with(
 ) -> Result<RunResult, RunError> {
     let seed = seed.unwrap_or(scenario.seed);
     let output = engine.run_guarded(scenario, policy, seed, guard, progress)?;
+    let (preset_name, replay_arg) = preset_names(scenario, preset);
+    let preset = preset_name.as_str();
     let ctx = RunContext {
         users: scenario
             .users
@@ -184,8 +221,11 @@ pub fn execute_with(
         violation_counts,
         violations,
         replay: match engine {
-            Engine::Turmoil => replay_command(scenario, preset, seed),
-            Engine::Fast => format!("{} --engine fast", replay_command(scenario, preset, seed)),
+            Engine::Turmoil => replay_command(scenario, &replay_arg, seed),
+            Engine::Fast => format!(
+                "{} --engine fast",
+                replay_command(scenario, &replay_arg, seed)
+            ),
         },
         trace_events: output.trace.len(),
         files: None,
@@ -253,7 +293,8 @@ pub fn run_into(
     progress: &mut dyn FnMut(Duration),
 ) -> Result<RunResult, RunError> {
     let policy = policy_for(scenario, preset)?;
-    let dir = open_run_dir(out, &run_name(scenario, preset))?;
+    let (preset_name, _) = preset_names(scenario, preset);
+    let dir = open_run_dir(out, &run_name(scenario, &preset_name))?;
     let scenario_text =
         fs::read(&scenario.source).unwrap_or_else(|_| to_toml(scenario).into_bytes());
     let scenario_path = dir.join(SCENARIO_COPY);

@@ -43,21 +43,26 @@ pub fn check(
             Err(e) => bad.push(scenario::render(&e)),
         }
     }
-    let job_list: Vec<Job<'_>> = scenarios
-        .iter()
-        .flat_map(|s| {
-            let presets: Vec<String> = if s.expect.is_empty() {
-                vec![s.supervisor.preset.clone()]
-            } else {
-                s.expect.keys().cloned().collect()
-            };
-            presets.into_iter().map(move |preset| Job {
-                scenario: s,
-                preset,
-                seed: None,
-            })
-        })
-        .collect();
+    let mut job_list: Vec<Job<'_>> = Vec::new();
+    for s in &scenarios {
+        let presets: Vec<String> = if s.expect.is_empty() {
+            vec![s.supervisor.preset.clone()]
+        } else {
+            s.expect.keys().cloned().collect()
+        };
+        for preset in presets {
+            // Every preset `[expect]` names runs; one that cannot be found
+            // is bad input (exit 2) and the others still run.
+            match loopguard::run::resolve_preset(s, &preset) {
+                Ok(_) => job_list.push(Job {
+                    scenario: s,
+                    preset,
+                    seed: None,
+                }),
+                Err(e) => bad.push(format!("{}: [expect.{preset}]: {e}", s.source.display())),
+            }
+        }
+    }
     let workers =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let isolation = Isolation {

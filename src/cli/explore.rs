@@ -20,7 +20,7 @@ use loopguard::report::{self, RunSummary};
 use loopguard::run::{execute_on, write_run};
 use loopguard::scenario::{to_toml, Expectation};
 use loopguard::sim::Engine;
-use loopguard::supervisor::policy::PRESET_NAMES;
+use loopguard::supervisor::presets::PresetCatalog;
 
 /// Everything `explore` was asked.
 pub struct ExploreArgs {
@@ -45,14 +45,17 @@ enum First {
 }
 
 pub fn explore(args: &ExploreArgs) -> anyhow::Result<ExitCode> {
-    let preset = args.preset.as_str();
-    if !PRESET_NAMES.contains(&preset) {
-        eprintln!(
-            "unknown preset `{preset}` (known: {})",
-            PRESET_NAMES.join(", ")
-        );
-        return Ok(ExitCode::from(2));
-    }
+    // Runs name the preset as given (a file stays a file); reports and
+    // scenario names use its resolved name.
+    let spec = args.preset.as_str();
+    let preset = match PresetCatalog::for_scenario(None).resolve(spec) {
+        Ok(p) => p.name,
+        Err(e) => {
+            eprintln!("--preset: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let preset = preset.as_str();
     let shard = match args.shard.as_deref().map(Shard::parse).transpose() {
         Ok(s) => s.unwrap_or_default(),
         Err(e) => {

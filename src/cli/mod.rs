@@ -6,6 +6,7 @@ mod console;
 mod explore;
 mod isolate;
 mod outdir;
+mod presets;
 mod replay;
 mod run;
 mod signals;
@@ -34,7 +35,9 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Supervisor preset (default: the scenario's `supervisor.preset`).
+        /// Supervisor preset: a name (looked up in the project's presets/,
+        /// subfolders included, then the built-ins) or a preset file
+        /// (default: the scenario's `supervisor.preset`).
         #[arg(long)]
         preset: Option<String>,
         /// Seed (default: the scenario's).
@@ -68,7 +71,8 @@ enum Command {
     /// the first seed of each distinct failure is shrunk to the smallest
     /// scenario file that still fails, written under `--found`.
     Explore {
-        /// Supervisor preset every schedule runs with (it must hold every invariant).
+        /// Supervisor preset every schedule runs with (it must hold every
+        /// invariant): a name or a preset file.
         #[arg(long, default_value = "stable")]
         preset: String,
         /// Seeds, both ends included: `1..100`, `1..=100` or `7` (default 1..100).
@@ -105,6 +109,9 @@ enum Command {
         /// A run folder (holding summary.json and trace.csv).
         run_dir: PathBuf,
     },
+    /// List the presets `--preset NAME` finds: ./presets (subfolders
+    /// included), then the built-ins, each with its description.
+    Presets,
     /// Rebuild the stability report from existing run folders; given several
     /// explore batch folders (the shards of a CI matrix), merge them into `--out`.
     Report {
@@ -203,6 +210,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             shrink_runs,
         }),
         Command::Replay { run_dir } => replay::replay(&run_dir),
+        Command::Presets => presets::presets(),
         Command::Report { dirs, out } => {
             let batches = dirs.len() > 1 || out.is_some();
             if batches && dirs.iter().all(|d| loopguard::explore::batch::is_batch(d)) {

@@ -32,14 +32,19 @@ pub fn run(
             Err(e) => bad.push(scenario::render(&e)),
         }
     }
-    let jobs: Vec<Job<'_>> = scenarios
-        .iter()
-        .map(|s| Job {
-            scenario: s,
-            preset: preset.map_or_else(|| s.supervisor.preset.clone(), str::to_string),
-            seed,
-        })
-        .collect();
+    let mut jobs: Vec<Job<'_>> = Vec::new();
+    for s in &scenarios {
+        let preset = preset.map_or_else(|| s.supervisor.preset.clone(), str::to_string);
+        // An unknown preset is bad input (exit 2), not a failed run.
+        match loopguard::run::resolve_preset(s, &preset) {
+            Ok(_) => jobs.push(Job {
+                scenario: s,
+                preset,
+                seed,
+            }),
+            Err(e) => bad.push(format!("{}: {e}", s.source.display())),
+        }
+    }
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let isolation = Isolation {
         limits,

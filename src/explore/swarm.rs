@@ -278,6 +278,7 @@ pub fn build(plan: &Plan, seed: u64, preset: &str) -> Scenario {
         seed,
         duration,
         quiet_tail: secs(300),
+        restart_delay: crate::scenario::DEFAULT_RESTART_DELAY,
         tick: Duration::from_millis(10),
         users: users
             .iter()

@@ -1,6 +1,6 @@
-//! The oracle: SPEC's eight invariants and three more (`settles`,
-//! `terminal_codes_respected`, `dead_link_detected`), judged on a run's
-//! trace.
+//! The oracle: SPEC's eight invariants and four more (`settles`,
+//! `terminal_codes_respected`, `dead_link_detected`, `credentials_kept`),
+//! judged on a run's trace.
 //!
 //! Parameters default to the reference's numbers: they are the requirement,
 //! independent of the preset under test.
@@ -30,6 +30,7 @@ use crate::trace::{TraceEvent, UserId};
 
 mod backoff_schedule;
 mod common;
+mod credentials_kept;
 mod dead_link_detected;
 mod episodes;
 mod eventually_connected;
@@ -43,6 +44,7 @@ mod store_matches_truth;
 mod terminal_codes_respected;
 
 pub use backoff_schedule::BackoffSchedule;
+pub use credentials_kept::CredentialsKept;
 pub use dead_link_detected::DeadLinkDetected;
 pub use eventually_connected::EventuallyConnected;
 pub use max_attempts::MaxAttempts;
@@ -55,7 +57,7 @@ pub use store_matches_truth::StoreMatchesTruth;
 pub use terminal_codes_respected::TerminalCodesRespected;
 
 /// Ids of every invariant, in report order.
-pub const INVARIANT_IDS: [&str; 11] = [
+pub const INVARIANT_IDS: [&str; 12] = [
     "single_socket",
     "reconnect_cooldown",
     "max_attempts",
@@ -67,6 +69,7 @@ pub const INVARIANT_IDS: [&str; 11] = [
     "settles",
     "terminal_codes_respected",
     "dead_link_detected",
+    "credentials_kept",
 ];
 
 /// One broken promise, with the events that prove it.
@@ -202,6 +205,7 @@ pub fn all() -> Vec<Box<dyn Invariant>> {
         Box::new(Settles),
         Box::new(TerminalCodesRespected),
         Box::new(DeadLinkDetected),
+        Box::new(CredentialsKept),
     ]
 }
 

@@ -21,6 +21,8 @@
 //! seed = 7                       # default: 1
 //! duration = "30m"               # scripted part of the run; default 10m
 //! quiet_tail = "5m"              # fault-free time kept at the end; default 5m
+//! restart_delay = "10s"          # an app that exits on its own (exit_on_codes) is
+//!                                # restarted this long after; default 100ms (Docker's)
 //! tick = "10ms"                  # turmoil tick, 1ms..=1s; default 10ms
 //! instances = 1                  # app instances from the start, >= 1; default 1
 //!
@@ -30,7 +32,7 @@
 //! enabled = true                 # walked by the auto-reconnector. Default true
 //!
 //! [supervisor]
-//! preset = "stable"              # legacy | seed-fix | stable; default stable
+//! preset = "stable"              # a built-in or a presets/ file stem; default stable
 //! [supervisor.overrides]         # any policy knob, checked against every preset
 //! cooldown = "90s"
 //!
@@ -125,13 +127,17 @@
 //!
 //! # Expectations
 //!
-//! `[expect.<preset>]` (preset one of `legacy`, `seed-fix`, `stable`) holds
+//! `[expect.<preset>]` (any preset name: a built-in `legacy`, `seed-fix`,
+//! `stable`, or a file stem in the project's `presets/`, looked up when the
+//! scenario runs; `check` runs every preset named) holds
 //! `holds` and/or `violates`: lists of invariant ids (`single_socket`,
 //! `reconnect_cooldown`, `max_attempts`, `backoff_schedule`,
 //! `status_read_only`, `eventually_connected`, `store_matches_truth`,
 //! `no_zombie_work`, `settles`, `terminal_codes_respected`,
-//! `dead_link_detected`). `holds = ["all"]` is expanded to every invariant not in
+//! `dead_link_detected`, `credentials_kept`). `holds = ["all"]` is expanded to every invariant not in
 //! `violates`. A preset without an entry must hold every invariant.
+//!
+//! Every field and action, with units, defaults and limits: docs/scenarios.md.
 //!
 //! # Writing
 //!
@@ -159,5 +165,13 @@ pub use diagnostic::{render, render_at};
 pub use duration::{format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use model::*;
-pub use parse::{load, load_dir, parse, ACTIONS, LINK_NAMES};
+pub use parse::{load, load_dir, parse, ACTIONS, DEFAULT_RESTART_DELAY, LINK_NAMES};
+/// The keys each part of a scenario file accepts, as the parser checks them
+/// (docs/scenarios.md is tested against these).
+pub mod keys {
+    pub use super::parse::{
+        EVENT_KEYS, EXPECT_KEYS, NETWORK_KEYS, REPEAT_KEYS, SUPERVISOR_KEYS, TABS_KEYS, TOP_KEYS,
+        USER_KEYS,
+    };
+}
 pub use write::to_toml;

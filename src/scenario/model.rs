@@ -35,6 +35,10 @@ pub struct Scenario {
     /// Per preset name: what must hold and what must be caught. A run with a
     /// preset that has no entry checks that every invariant holds.
     pub expect: BTreeMap<String, Expectation>,
+    /// How long the world waits before restarting an app process that
+    /// exited on its own (`exit_on_codes`), as a container restart policy
+    /// does. Default: 100 ms, Docker's first restart delay.
+    pub restart_delay: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]

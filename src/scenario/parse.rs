@@ -44,12 +44,13 @@ pub const ACTIONS: [(&str, &[&str]); 17] = [
     ("disconnect", &["user", "instance"]),
 ];
 
-const TOP_KEYS: &[&str] = &[
+pub const TOP_KEYS: &[&str] = &[
     "name",
     "description",
     "seed",
     "duration",
     "quiet_tail",
+    "restart_delay",
     "tick",
     "instances",
     "users",
@@ -59,13 +60,17 @@ const TOP_KEYS: &[&str] = &[
     "events",
     "expect",
 ];
-const USER_KEYS: &[&str] = &["id", "paired", "enabled"];
-const SUPERVISOR_KEYS: &[&str] = &["preset", "overrides"];
-const TABS_KEYS: &[&str] = &["count", "poll_interval", "jitter", "user"];
-const NETWORK_KEYS: &[&str] = &["min_latency", "max_latency"];
-const EVENT_KEYS: &[&str] = &["at", "action", "repeat"];
-const REPEAT_KEYS: &[&str] = &["every", "times"];
-const EXPECT_KEYS: &[&str] = &["holds", "violates"];
+pub const USER_KEYS: &[&str] = &["id", "paired", "enabled"];
+pub const SUPERVISOR_KEYS: &[&str] = &["preset", "overrides"];
+pub const TABS_KEYS: &[&str] = &["count", "poll_interval", "jitter", "user"];
+pub const NETWORK_KEYS: &[&str] = &["min_latency", "max_latency"];
+pub const EVENT_KEYS: &[&str] = &["at", "action", "repeat"];
+pub const REPEAT_KEYS: &[&str] = &["every", "times"];
+pub const EXPECT_KEYS: &[&str] = &["holds", "violates"];
+
+/// Docker's first restart delay (it doubles from there; a scenario's delay
+/// stays fixed).
+pub const DEFAULT_RESTART_DELAY: Duration = Duration::from_millis(100);
 
 /// Policy knobs that are timer periods: zero would spin forever.
 const NONZERO_KNOBS: &[&str] = &["check_interval", "keepalive_interval"];
@@ -217,6 +222,7 @@ impl Parser<'_> {
             limits::run_duration(duration).map_err(|r| n.refuse(r))?;
         }
         let quiet_tail = root.duration_or("quiet_tail", Duration::from_secs(300))?;
+        let restart_delay = root.duration_or("restart_delay", DEFAULT_RESTART_DELAY)?;
         let tick = root.nonzero_duration_or("tick", Duration::from_millis(10))?;
         if let Some(n) = root.get("tick") {
             limits::tick(tick, duration).map_err(|r| n.refuse(r))?;
@@ -256,6 +262,7 @@ impl Parser<'_> {
             network,
             events,
             expect,
+            restart_delay,
         };
         self.check_size(&scenario, &metas, &root)?;
         self.check_timeline(&scenario, &metas, root.get("duration").is_some())?;
@@ -402,7 +409,7 @@ impl Parser<'_> {
         let knobs: Vec<&str> = shape
             .keys()
             .map(String::as_str)
-            .filter(|k| *k != "name")
+            .filter(|k| !matches!(*k, "name" | "description"))
             .collect();
         let mut out = toml::Table::new();
         for (key, val) in t.entries() {
@@ -413,8 +420,12 @@ impl Parser<'_> {
                 path: field.clone(),
                 val,
             };
-            if k == "name" {
-                return Err(t.unknown_key(key, "`name` is the preset's name, not a knob", &knobs));
+            if k == "name" || k == "description" {
+                return Err(t.unknown_key(
+                    key,
+                    &format!("`{k}` describes the preset, it is not a knob"),
+                    &knobs,
+                ));
             }
             let Some(example) = shape.get(k) else {
                 return Err(t.unknown_key(key, &format!("unknown knob `{k}`"), &knobs));
@@ -864,10 +875,13 @@ impl Parser<'_> {
         let t = node.any_table()?;
         for (key, val) in t.entries() {
             let preset: &str = key.get_ref();
-            if !PRESET_NAMES.contains(&preset) {
+            if !is_preset_name(preset) {
                 return Err(t.unknown_key(
                     key,
-                    &format!("unknown preset `{preset}`"),
+                    &format!(
+                        "`{preset}` is not a preset name (letters, digits, `.`, `_`, `-`; a \
+                         built-in or a file in the project's presets/ folder)"
+                    ),
                     &PRESET_NAMES,
                 ));
             }
@@ -929,8 +943,18 @@ struct EventMeta {
     count_line: Option<usize>,
 }
 
+/// A name a preset can be looked up by: a built-in, or the stem of a file
+/// in the project's `presets/` folder (checked when the scenario runs).
+fn is_preset_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 fn check_preset(n: &Node, name: &str) -> Result<()> {
-    if PRESET_NAMES.contains(&name) {
+    if PRESET_NAMES.contains(&name) || is_preset_name(name) {
         return Ok(());
     }
     Err(n.err(format!(

@@ -24,6 +24,9 @@ pub fn to_toml(s: &Scenario) -> String {
     line(w, "seed", &s.seed.to_string());
     line(w, "duration", &dur(s.duration));
     line(w, "quiet_tail", &dur(s.quiet_tail));
+    if s.restart_delay != super::parse::DEFAULT_RESTART_DELAY {
+        line(w, "restart_delay", &dur(s.restart_delay));
+    }
     line(w, "tick", &dur(s.tick));
     line(w, "instances", &s.instances.to_string());
 

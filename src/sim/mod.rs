@@ -5,6 +5,7 @@
 mod browser;
 mod clock;
 mod engine;
+mod exits;
 pub mod fast;
 mod faults;
 mod memory;

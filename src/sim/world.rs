@@ -44,11 +44,19 @@ type AppFactory<'a> = dyn Fn(&mut turmoil::Sim<'a>, u32) + 'a;
 #[derive(Debug, Clone)]
 enum Step {
     Fire(Action),
-    LinkDown { link: Link, flap: bool },
-    LinkUp { link: Link, flap: bool },
+    LinkDown {
+        link: Link,
+        flap: bool,
+    },
+    LinkUp {
+        link: Link,
+        flap: bool,
+    },
     End(FaultKind, Link),
     EndEndpoint(FaultKind),
     Restart(u32),
+    /// Restart an app that exited on its own (`exit_on_codes`).
+    Respawn(u32),
 }
 
 struct Driver<'a> {
@@ -128,6 +136,8 @@ pub fn run_guarded(
     let next_request = Arc::new(AtomicU64::new(0));
     let (app_recorder, app_policy, app_streams) =
         (recorder.clone(), policy.clone(), streams.clone());
+    let exits: Arc<Mutex<Vec<u32>>> = Arc::new(Mutex::new(Vec::new()));
+    let app_exits = exits.clone();
     let make_app = move |sim: &mut turmoil::Sim<'_>, n: u32| {
         let host = format!("app-{n}");
         let (store, recorder, policy, next_conn, streams, next_request) = (
@@ -139,6 +149,7 @@ pub fn run_guarded(
             next_request.clone(),
         );
         let name = host.clone();
+        let exits = app_exits.clone();
         sim.host(host.as_str(), move || {
             let dialer =
                 TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone())
@@ -160,6 +171,8 @@ pub fn run_guarded(
                 streams.clone(),
                 next_request.clone(),
             );
+            let exits = exits.clone();
+            sup.on_exit(move || super::exits::push(&exits, n));
             async move {
                 sup.start();
                 faults.inside_supervisor_host();
@@ -248,6 +261,9 @@ pub fn run_guarded(
             .sim
             .step()
             .map_err(|e| SimError::Turmoil(e.to_string()))?;
+        for n in super::exits::drain(&exits) {
+            driver.exited(n);
+        }
         steps += 1;
         if steps.is_multiple_of(4096) {
             driver.recorder.stream().map_err(SimError::trace_sink)?;
@@ -424,12 +440,30 @@ impl Driver<'_> {
                 }
                 self.fault(fault, "wa", false);
             }
+            Step::Respawn(n) => {
+                let host = format!("app-{n}");
+                self.sim.bounce(host.as_str());
+                self.record(None, EventKind::InstanceStarted { instance: host });
+            }
             Step::Restart(n) => {
                 let host = format!("app-{n}");
                 self.sim.bounce(host.as_str());
                 self.fault(FaultKind::Crash, &host, false);
                 self.record(None, EventKind::InstanceStarted { instance: host });
             }
+        }
+    }
+
+    /// App `n` exited on its own: its host goes down now and comes back
+    /// after the scenario's `restart_delay`.
+    fn exited(&mut self, n: u32) {
+        let host = format!("app-{n}");
+        self.clock.set_driver_time(self.sim.elapsed());
+        if self.sim.is_host_running(host.as_str()) {
+            self.sim.crash(host.as_str());
+            self.record(None, EventKind::InstanceCrashed { instance: host });
+            let at = self.sim.elapsed() + self.scenario.restart_delay;
+            self.push(at, Step::Respawn(n));
         }
     }
 

@@ -78,7 +78,11 @@ struct Inner {
     rng: Mutex<ChaCha8Rng>,
     /// Every task this instance spawned, so that `halt` can stop them.
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// Called when the process exits on a close code.
+    exit_hook: Mutex<Option<ExitHook>>,
 }
+
+type ExitHook = Arc<dyn Fn() + Send + Sync>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -102,6 +106,7 @@ impl Supervisor {
                 locks: Mutex::new(BTreeSet::new()),
                 next_session: Mutex::new(0),
                 tasks: Mutex::new(Vec::new()),
+                exit_hook: Mutex::new(None),
             }),
         }
     }
@@ -129,8 +134,19 @@ impl Supervisor {
     /// Starts the instance: connects its enabled, paired users at once, then
     /// runs the auto-reconnector. Must be called inside a tokio runtime.
     pub fn start(&self) {
-        self.connect_enabled(AttemptCause::Startup);
-        self.spawn(super::reconnector::run(self.clone()));
+        // Each init path connects the enabled users; two race (init_paths).
+        for _ in 0..self.policy().init_paths.max(1) {
+            self.connect_enabled(AttemptCause::Startup);
+        }
+        if self.policy().auto_reconnect {
+            self.spawn(super::reconnector::run(self.clone()));
+        }
+    }
+
+    /// What the process does when it exits on a close code (`exit_on_codes`):
+    /// in the simulation the world crashes the host and restarts it.
+    pub fn on_exit(&self, hook: impl Fn() + Send + Sync + 'static) {
+        *lock(&self.inner.exit_hook) = Some(Arc::new(hook));
     }
 
     /// Stops every task of this instance at once, as a crash would: sockets
@@ -164,6 +180,9 @@ impl Supervisor {
             .filter(|u| u.enabled && u.credentials.is_some() && !u.held)
             .filter(|u| !(self.policy().skip_logged_out && u.logged_out))
         {
+            if cause == AttemptCause::Startup && super::startup::in_cooldown(self, &u.id) {
+                continue;
+            }
             self.connect(&u.id, cause);
         }
     }
@@ -535,6 +554,20 @@ impl Supervisor {
                         // only a person can fix it.
                         let _ = self.store().set_waits_for_person(user, true);
                     }
+                    if policy.wipe_credentials_on_codes.contains(&code) {
+                        let _ = self.store().delete_credentials(self.instance(), user);
+                    }
+                    if policy.exit_on_codes.contains(&code) {
+                        self.events().emit(user, EventKind::ProcessExited { code });
+                        self.set_state(user, s, ConnectionState::Disconnected, &reason);
+                        let hook = lock(&self.inner.exit_hook).clone();
+                        drop(sessions);
+                        self.halt();
+                        if let Some(hook) = hook {
+                            hook();
+                        }
+                        return;
+                    }
                     let qr_ran_out = code == 408 && was == ConnectionState::QrPending;
                     if policy.is_stop_code(code) || (qr_ran_out && policy.unpaired_needs_person) {
                         self.events().emit(user, handled(CloseAction::Stop, None));
@@ -565,7 +598,7 @@ impl Supervisor {
     /// With leases a user can move between instances, so its episode (the
     /// attempt count and the last disconnect) lives in the store.
     fn save_episode(&self, user: &str, s: &Session) {
-        if self.policy().lease {
+        if self.policy().lease || self.policy().startup_respects_cooldown {
             let episode = EpisodeRow {
                 attempts: s.attempts,
                 last_disconnect_ms: s.last_disconnect.map(crate::util::ms),

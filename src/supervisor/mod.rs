@@ -9,8 +9,10 @@ pub mod events;
 mod manager;
 pub mod policy;
 mod policy_limits;
+pub mod presets;
 mod reconnector;
 mod session;
+mod startup;
 pub mod status_api;
 pub mod store;
 

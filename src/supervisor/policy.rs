@@ -87,6 +87,42 @@ pub struct Policy {
     /// How long a lease lasts unless renewed (renewed with every keep-alive).
     #[serde(with = "humantime_serde")]
     pub lease_ttl: Duration,
+    /// One line on what this preset models, for `loopguard presets` and
+    /// reports. Default: empty.
+    #[serde(default)]
+    pub description: String,
+    /// On start-up, a user whose last disconnect (kept in the store) lies
+    /// within `cooldown` is not connected at once; the auto-reconnector
+    /// connects it once the cooldown has passed. False is the bug where a
+    /// restart right after a 440 restarts the fight. Default: false.
+    #[serde(default)]
+    pub startup_respects_cooldown: bool,
+    /// The process exits on these close codes; the world restarts it after
+    /// the scenario's `restart_delay`, as a container restart policy does
+    /// (go-whatsapp-web-multidevice#449). Default: none.
+    #[serde(default)]
+    pub exit_on_codes: Vec<u16>,
+    /// Init paths that connect the enabled users at start-up; two race for
+    /// the same user, as a pre-warm beside auto-restore does (nudlers#105).
+    /// Default: 1.
+    #[serde(default = "one")]
+    pub init_paths: u32,
+    /// On these close codes the supervisor deletes the user's stored
+    /// credentials (baileys-api#330: the rolling-deploy loser's 440).
+    /// Default: none.
+    #[serde(default)]
+    pub wipe_credentials_on_codes: Vec<u16>,
+    /// Run the auto-reconnector at all. Default: true.
+    #[serde(default = "yes")]
+    pub auto_reconnect: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Names of the shipped presets.
@@ -107,6 +143,10 @@ pub fn preset_source(name: &str) -> Option<&'static str> {
 pub enum PolicyError {
     #[error("unknown preset `{0}` (known: legacy, seed-fix, stable)")]
     UnknownPreset(String),
+    /// A preset name found neither in the project's `presets/` nor among
+    /// the built-ins.
+    #[error("unknown preset `{name}` (known: {known})")]
+    NotFound { name: String, known: String },
     #[error("{file}:{line}: {message}")]
     Invalid {
         file: String,

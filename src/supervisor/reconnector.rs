@@ -51,7 +51,7 @@ pub(crate) fn check_and_reconnect(sup: &Supervisor) {
                 view.last_disconnect
             }
             // Never owned here: another instance may have just lost it.
-            None if policy.lease => sup
+            None if policy.lease || policy.startup_respects_cooldown => sup
                 .store()
                 .episode(&user.id)
                 .ok()

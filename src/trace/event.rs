@@ -306,6 +306,14 @@ pub enum EventKind {
         conn: u64,
         at_ms: u64,
     },
+    /// The store deleted a user's credentials (ground truth: the store's
+    /// own record, host = the instance that asked).
+    CredentialsDeleted {},
+    /// The supervisor's process exited on a close code (`exit_on_codes`);
+    /// the world restarts it after the scenario's `restart_delay`.
+    ProcessExited {
+        code: u16,
+    },
 }
 
 impl EventKind {
