@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/loopguard
 
-.PHONY: run test lint bench build
+.PHONY: run test lint bench build browser-test
 
 build:
 	$(CARGO) build --release --locked
@@ -25,3 +25,9 @@ lint:
 
 bench: build
 	$(CARGO) bench --locked --bench simulation
+
+# The report's interactive timeline in a real, headless Chromium (Debian's
+# package, installed here when missing; the machine runs as root).
+browser-test:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	CHROMIUM=$$(command -v chromium) $(CARGO) test --release --locked --features browser-test --test browser

@@ -1,5 +1,5 @@
 // loopguard's interactive timeline. Inline in the page, no network: every
-// <figure class="lg-timeline"> holding a <script class="lg-data"> block gets
+// figure.lg-timeline holding a script.lg-data block (JSON) gets
 // a zoomable view (drag to zoom, wheel to zoom, shift+drag or the arrows
 // to pan, double-click to reset) with a tooltip listing every trace row at
 // the instant under the pointer and the world's state there. Text goes in

@@ -83,11 +83,19 @@ pub fn write_stability_report(
             let path = out.join(&s.run).join(super::timeline::DATA_FILE);
             std::fs::read_to_string(path)
                 .ok()
-                .map(|d| super::timeline::interactive::capped(&d, super::timeline::interactive::INDEX_EVENT_CAP))
+                .map(|d| {
+                    super::timeline::interactive::capped(
+                        &d,
+                        super::timeline::interactive::INDEX_EVENT_CAP,
+                    )
+                })
                 .filter(|d| !d.is_empty())
         })
         .collect();
-    write_file(&out.join("index.html"), html::render_with(runs, &data).as_bytes())?;
+    write_file(
+        &out.join("index.html"),
+        html::render_with(runs, &data).as_bytes(),
+    )?;
     write_file(&out.join("report.md"), markdown::render(runs).as_bytes())
 }
 

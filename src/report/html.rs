@@ -7,8 +7,8 @@ use std::fmt::Write;
 use crate::trace::TraceEvent;
 
 use super::explain::{self, Outcome, Overview};
-use super::timeline::interactive;
 use super::format::{self, html as esc};
+use super::timeline::interactive;
 use super::{RunMetrics, RunSummary, Verdict};
 
 const CSS: &str = r#"
@@ -50,6 +50,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .meter.bad>span{background:var(--fail)}
 .uptime.bad{color:var(--fail);font-weight:600}
 .uptime.caught{color:var(--warn)}
+.uptime.trusted{color:var(--pass)}
 .failures{border:1px solid var(--line);border-radius:8px;padding:4px 16px 10px;margin:18px 0}
 .failures.none{color:var(--pass)}
 .failures li{margin:6px 0}
@@ -204,7 +205,11 @@ fn failures(h: &mut String, runs: &[(RunSummary, RunMetrics)]) {
         );
         for (id, o, count) in explain::outcomes(s) {
             if matches!(o, Outcome::Broken | Outcome::Missed) && !explain::is_allowed(s, &id, o) {
-                let n = if count > 0 { format!(" ×{count}") } else { String::new() };
+                let n = if count > 0 {
+                    format!(" ×{count}")
+                } else {
+                    String::new()
+                };
                 let _ = write!(
                     h,
                     " <span class=\"chip {}\" title=\"{}\">{}{n}</span>",
@@ -222,7 +227,11 @@ fn failures(h: &mut String, runs: &[(RunSummary, RunMetrics)]) {
             h.push_str("</ul>");
         }
         if !s.replay.is_empty() {
-            let _ = write!(h, "<div class=\"small\">replay: <code>{}</code></div>", esc(&s.replay));
+            let _ = write!(
+                h,
+                "<div class=\"small\">replay: <code>{}</code></div>",
+                esc(&s.replay)
+            );
         }
         h.push_str("</li>\n");
     }
@@ -265,9 +274,10 @@ fn matrix(h: &mut String, runs: &[(RunSummary, RunMetrics)], o: &Overview) {
                 if &s.scenario == sc && &s.preset == p {
                     let _ = write!(
                         h,
-                        "<a href=\"#{}\">{}</a> <span class=\"small\">{}</span> ",
+                        "<a href=\"#{}\">{}</a> <span class=\"small uptime {}\">{}</span> ",
                         anchor(i),
                         verdict_badge(s.verdict),
+                        explain::uptime_tone(s).0.class(),
                         format::percent(m.uptime_pct)
                     );
                 }

@@ -448,7 +448,15 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
                 let label = v.to_string();
                 let w = self.text_width(&label, 9);
                 if taken.claim(xb + 1, xb + 3 + w) {
-                    self.text(&label, xb + 2, y0 + TRUTH_H / 2, 9, &VIOLATION, HPos::Left, VPos::Center)?;
+                    self.text(
+                        &label,
+                        xb + 2,
+                        y0 + TRUTH_H / 2,
+                        9,
+                        &VIOLATION,
+                        HPos::Left,
+                        VPos::Center,
+                    )?;
                 }
             }
             c = e;

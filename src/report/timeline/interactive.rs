@@ -104,7 +104,10 @@ pub fn data_json(model: &Timeline, trace: &[TraceEvent]) -> String {
     let mut inv_colors: Vec<(&str, String)> = Vec::new();
     for v in &model.violations {
         if !inv_colors.iter().any(|(id, _)| *id == v.invariant) {
-            inv_colors.push((&v.invariant, css(style::invariant_color(&v.invariant))));
+            inv_colors.push((
+                v.invariant.as_str(),
+                css(style::invariant_color(&v.invariant)),
+            ));
         }
     }
     let data = Data {

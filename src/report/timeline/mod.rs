@@ -9,6 +9,7 @@
 
 mod draw;
 mod font;
+mod font_subset;
 pub mod interactive;
 mod layout;
 mod model;
@@ -61,7 +62,7 @@ pub fn render_svg(model: &Timeline) -> Result<String, String> {
         draw::paint(&area, model, &layout).map_err(|e| e.to_string())?;
         area.present().map_err(|e| e.to_string())?;
     }
-    Ok(out)
+    Ok(font::embed_in_svg(&out))
 }
 
 /// Draws the timeline into a PNG file.

@@ -406,7 +406,9 @@ fn socket_series(user: &str, truth: &Truth, run_length: Duration) -> SocketSerie
 
 /// Open (opened, closed) intervals as a step function: the count after
 /// each change, in time order, starting from 0.
-fn count_steps(sockets: impl Iterator<Item = (Duration, Option<Duration>)>) -> Vec<(Duration, u32)> {
+fn count_steps(
+    sockets: impl Iterator<Item = (Duration, Option<Duration>)>,
+) -> Vec<(Duration, u32)> {
     let mut changes: Vec<(Duration, i32)> = Vec::new();
     for (opened, closed) in sockets {
         changes.push((opened, 1));

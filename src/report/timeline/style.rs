@@ -113,10 +113,13 @@ const INVARIANT_PALETTE: [RGBColor; 8] = [
 ];
 
 pub fn invariant_color(id: &str) -> RGBColor {
-    let known = crate::invariants::INVARIANT_IDS.iter().position(|k| *k == id);
+    let known = crate::invariants::INVARIANT_IDS
+        .iter()
+        .position(|k| *k == id);
     let i = known.unwrap_or_else(|| {
-        id.bytes()
-            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b)))
+        id.bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        })
     });
     INVARIANT_PALETTE[i % INVARIANT_PALETTE.len()]
 }
