@@ -75,9 +75,10 @@ fn a_timeline_holds_a_lane_per_user_and_a_mark_per_close_and_per_violation() {
     for code in ["408", "401"] {
         assert_eq!(texts(&svg, code), 1, "{code}");
     }
-    // 440 on the lane and in the legend, the lane's in its yellow chip.
+    // 440 on the lane and in the legend, the lane's in its yellow chip;
+    // the legend's counted-bucket entry has a chip of its own.
     assert_eq!(texts(&svg, "440"), 2);
-    assert_eq!(count(&svg, "rect", "fill=\"#FFD23F\""), 2);
+    assert_eq!(count(&svg, "rect", "fill=\"#FFD23F\""), 3);
 }
 
 #[test]
