@@ -53,7 +53,7 @@ fn uptime_is_red_on_a_failed_run_amber_on_a_caught_bug_and_green_on_a_clean_pass
 {
     let html = render_html(&three_ways());
     // All three show the same 62.5 %: the colour says what it means.
-    assert_eq!(html.matches("62.5%").count() >= 3, true);
+    assert!(html.matches("62.5%").count() >= 3);
     assert_eq!(uptime_class(&html, "legacy"), "bad");
     assert_eq!(uptime_class(&html, "caught"), "caught");
     assert_eq!(uptime_class(&html, "clean"), "trusted");

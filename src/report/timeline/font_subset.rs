@@ -140,7 +140,7 @@ fn checksum(data: &[u8]) -> u32 {
 /// Writes the table directory and the tables, each 4-byte aligned, and
 /// sets `head.checkSumAdjustment`.
 fn assemble(version: &[u8], tables: &mut [([u8; 4], Vec<u8>)]) -> Vec<u8> {
-    tables.sort_by(|a, b| a.0.cmp(&b.0));
+    tables.sort_by_key(|t| t.0);
     let n = tables.len() as u16;
     let mut pow = 1u16;
     let mut log = 0u16;
