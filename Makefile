@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/loopguard
 
-.PHONY: run test lint bench build mutants fuzz
+.PHONY: run test lint bench build mutants fuzz browser-test
 
 build:
 	$(CARGO) build --release --locked
@@ -49,3 +49,9 @@ fuzz:
 	@mkdir -p target
 	set -o pipefail; LOOPGUARD_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked --features test-faults --test scenario_fuzz -- --nocapture 2>&1 | tee target/fuzz.log
 	@grep -q ' 0 over 1 s' target/fuzz.log || { echo "fuzz: inputs over 1 s (see target/fuzz.log)"; exit 1; }
+
+# The report's interactive timeline in a real, headless Chromium (Debian's
+# package, installed here when missing; the machine runs as root).
+browser-test:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	CHROMIUM=$$(command -v chromium) $(CARGO) test --release --locked --features browser-test --test browser

@@ -175,11 +175,32 @@ pub fn run_metrics(summary: &RunSummary, trace: &[TraceEvent]) -> RunMetrics {
 }
 
 /// Writes `index.html` and `report.md` into `out`, runs in the order given.
+/// Each run whose folder holds its timeline data gets the interactive
+/// timeline in `index.html` (with the first trace rows for the hover list;
+/// the run's own page has them all).
 pub fn write_stability_report(
     out: &Path,
     runs: &[(RunSummary, RunMetrics)],
 ) -> Result<(), ReportError> {
-    write_file(&out.join("index.html"), html::render(runs).as_bytes())?;
+    let data: Vec<Option<String>> = runs
+        .iter()
+        .map(|(s, _)| {
+            let path = out.join(&s.run).join(super::timeline::DATA_FILE);
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|d| {
+                    super::timeline::interactive::capped(
+                        &d,
+                        super::timeline::interactive::INDEX_EVENT_CAP,
+                    )
+                })
+                .filter(|d| !d.is_empty())
+        })
+        .collect();
+    write_file(
+        &out.join("index.html"),
+        html::render_with(runs, &data).as_bytes(),
+    )?;
     write_file(&out.join("report.md"), markdown::render(runs).as_bytes())
 }
 
