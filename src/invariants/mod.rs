@@ -27,6 +27,7 @@ mod max_attempts;
 mod no_zombie_work;
 mod reconnect_cooldown;
 mod single_socket;
+mod status_private;
 mod status_read_only;
 mod store_matches_truth;
 
@@ -36,11 +37,12 @@ pub use max_attempts::MaxAttempts;
 pub use no_zombie_work::NoZombieWork;
 pub use reconnect_cooldown::ReconnectCooldown;
 pub use single_socket::SingleSocket;
+pub use status_private::StatusPrivate;
 pub use status_read_only::StatusReadOnly;
 pub use store_matches_truth::StoreMatchesTruth;
 
 /// Ids of every invariant, in report order.
-pub const INVARIANT_IDS: [&str; 8] = [
+pub const INVARIANT_IDS: [&str; 9] = [
     "single_socket",
     "reconnect_cooldown",
     "max_attempts",
@@ -49,6 +51,7 @@ pub const INVARIANT_IDS: [&str; 8] = [
     "eventually_connected",
     "store_matches_truth",
     "no_zombie_work",
+    "status_private",
 ];
 
 /// One broken promise, with the events that prove it.
@@ -146,6 +149,7 @@ pub fn all() -> Vec<Box<dyn Invariant>> {
         Box::new(EventuallyConnected),
         Box::new(StoreMatchesTruth),
         Box::new(NoZombieWork),
+        Box::new(StatusPrivate),
     ]
 }
 

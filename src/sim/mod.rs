@@ -2,14 +2,20 @@
 //! and the browser as hosts on a simulated network, virtual time, seeded
 //! randomness, and the scenario's faults fired at their times.
 
+mod api_witness;
 mod browser;
+mod capacity;
 mod clock;
 mod memory;
 mod net;
+mod order;
 mod world;
 
+pub use api_witness::CALLER_HEADER;
+pub use capacity::{tcp_capacity, DEFAULT_TCP_CAPACITY};
 pub use clock::TurmoilClock;
 pub use memory::MemoryConnect;
+pub use order::in_time_order;
 pub use net::{TurmoilConnect, TurmoilListener, API_PORT, ENDPOINT_ADDR};
 pub use world::{run, RunOutput};
 

@@ -11,13 +11,15 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::mpsc;
 
-use super::browser::{self, BrowserCommand, TabConfig};
+use super::api_witness::{witnessed, Witness};
+use super::browser::{self, BrowserCommand, ForeignTab, TabConfig};
 use super::clock::TurmoilClock;
 use super::net::{TurmoilConnect, TurmoilListener, API_PORT};
 use super::SimError;
 use crate::endpoint::protocol::credentials_for;
 use crate::endpoint::Endpoint;
 use crate::scenario::{Action, Link, Scenario};
+use crate::supervisor::status_auth::{session_token, SessionBook};
 use crate::supervisor::{status_api, Events, Policy, Store, Supervisor, SupervisorConfig};
 use crate::trace::{EventKind, FaultKind, Recorder, TraceEvent};
 use crate::transport::TracedDialer;
@@ -92,7 +94,16 @@ pub fn run(
         .simulation_duration(run_length + Duration::from_secs(3600))
         .min_message_latency(scenario.network.min_latency)
         .max_message_latency(scenario.network.max_latency)
+        .tcp_capacity(super::capacity::tcp_capacity(scenario))
         .build();
+    // Each user's login cookie: the browser's tabs carry their own user's,
+    // a private status API checks them.
+    let tokens: BTreeMap<String, String> = scenario
+        .users
+        .iter()
+        .map(|u| (u.id.clone(), session_token(seed, &u.id)))
+        .collect();
+    let sessions = SessionBook::new(tokens.iter().map(|(u, t)| (u.as_str(), t.as_str())));
 
     let ep = endpoint.clone();
     sim.host("wa", move || {
@@ -111,11 +122,12 @@ pub fn run(
     let (app_recorder, app_policy) = (recorder.clone(), policy.clone());
     let make_app = move |sim: &mut turmoil::Sim<'_>, n: u32| {
         let host = format!("app-{n}");
-        let (store, recorder, policy, next_conn) = (
+        let (store, recorder, policy, next_conn, sessions) = (
             store.clone(),
             app_recorder.clone(),
             app_policy.clone(),
             next_conn.clone(),
+            sessions.clone(),
         );
         let name = host.clone();
         sim.host(host.as_str(), move || {
@@ -132,10 +144,15 @@ pub fn run(
                 store.clone(),
                 Events::new(recorder.clone(), &name),
             );
+            let witness = Witness {
+                recorder: recorder.clone(),
+                host: name.clone(),
+            };
+            let api = witnessed(status_api::private_router(sup.clone(), sessions.clone()), witness);
             async move {
                 sup.start();
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
-                status_api::serve(TurmoilListener(listener), sup).await?;
+                axum::serve(TurmoilListener(listener), api).await?;
                 Ok(())
             }
         });
@@ -155,6 +172,7 @@ pub fn run(
         seed,
         instances: started.clone(),
         recorder: recorder.clone(),
+        tokens: Arc::new(tokens),
     };
     let commands = Arc::new(Mutex::new(Some(rx)));
     sim.host("browser", move || {
@@ -214,8 +232,10 @@ pub fn run(
     driver.clock.set_driver_time(driver.sim.elapsed());
     driver.recorder.record(SIM, None, EventKind::RunEnded {});
     progress(run_length);
+    let mut trace = driver.recorder.snapshot();
+    super::order::in_time_order(&mut trace);
     Ok(RunOutput {
-        trace: driver.recorder.snapshot(),
+        trace,
         instances: driver.instances,
     })
 }
@@ -374,7 +394,8 @@ impl Driver<'_> {
             }
             Step::Restart(n) => {
                 let host = format!("app-{n}");
-                self.sim.bounce(host.as_str());
+                let sim = &mut self.sim;
+                self.recorder.teardown(now, || sim.bounce(host.as_str()));
                 self.fault(FaultKind::Crash, &host, false);
                 self.record(None, EventKind::InstanceStarted { instance: host });
             }
@@ -487,7 +508,8 @@ impl Driver<'_> {
                 let host = format!("app-{instance}");
                 // A host that is down already cannot crash again.
                 if self.instances.contains(&host) && self.sim.is_host_running(host.as_str()) {
-                    self.sim.crash(host.as_str());
+                    let sim = &mut self.sim;
+                    self.recorder.teardown(now, || sim.crash(host.as_str()));
                     self.fault(FaultKind::Crash, &host, true);
                     self.record(None, EventKind::InstanceCrashed { instance: host });
                     if let Some(after) = restart_after {
@@ -517,6 +539,23 @@ impl Driver<'_> {
                     user,
                     connect: false,
                 });
+            }
+            Action::ForeignTab {
+                user,
+                target,
+                poll_interval,
+                button,
+                duration,
+            } => {
+                let _ = self
+                    .browser
+                    .send(BrowserCommand::OpenForeignTab(ForeignTab {
+                        user,
+                        target,
+                        poll_interval,
+                        button: button.connects(),
+                        duration,
+                    }));
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod policy;
 mod reconnector;
 mod session;
 pub mod status_api;
+pub mod status_auth;
 pub mod store;
 
 pub use events::Events;

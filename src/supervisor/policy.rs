@@ -85,6 +85,13 @@ pub struct Policy {
     /// How long a lease lasts unless renewed (renewed with every keep-alive).
     #[serde(with = "humantime_serde")]
     pub lease_ttl: Duration,
+    /// The status API is private: every request carries the caller's
+    /// session token (cookie `session=...`, the app's login cookie); a read
+    /// or press for another user is refused with 403, an unknown user gets
+    /// 404 and a malformed `user` 400. False is the reference's open API,
+    /// where anyone reads and presses for anyone. Default: false.
+    #[serde(default)]
+    pub status_api_auth: bool,
 }
 
 /// Names of the shipped presets.

@@ -14,14 +14,22 @@ pub trait Clock: Send + Sync {
 /// Collects the trace of one run. Cheap to clone; every host holds one.
 #[derive(Clone)]
 pub struct Recorder {
-    events: Arc<Mutex<Vec<TraceEvent>>>,
+    events: Arc<Mutex<Book>>,
     clock: Arc<dyn Clock>,
+}
+
+/// The rows so far, and the rows of a host being torn down, held back until
+/// they can be put in a fixed order (see [`Recorder::teardown`]).
+#[derive(Default)]
+struct Book {
+    rows: Vec<TraceEvent>,
+    held: Option<Vec<TraceEvent>>,
 }
 
 impl Recorder {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Recorder {
-            events: Arc::new(Mutex::new(Vec::new())),
+            events: Arc::new(Mutex::new(Book::default())),
             clock,
         }
     }
@@ -38,10 +46,37 @@ impl Recorder {
             user: user.map(str::to_string),
             kind,
         };
+        let mut book = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        match &mut book.held {
+            Some(held) => held.push(event),
+            None => book.rows.push(event),
+        }
+    }
+
+    /// Runs `f`, which tears a host down (a crash drops its tasks), and
+    /// appends the rows recorded meanwhile stamped `at` and in a fixed order:
+    /// `socket_closed` rows by socket id, then any others as recorded.
+    ///
+    /// Why: a crashed host's tasks are dropped in an order the runtime does
+    /// not fix (tokio shards its task list by a process-wide task id, so the
+    /// order changes with every run in the same process and with `--jobs`),
+    /// and they read the host's clock, which stands one tick past the
+    /// driver's time. Both reached the trace before.
+    pub fn teardown<R>(&self, at: Duration, f: impl FnOnce() -> R) -> R {
         self.events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(event);
+            .held = Some(Vec::new());
+        let out = f();
+        let mut book = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut held = book.held.take().unwrap_or_default();
+        held.sort_by_key(|e| match e.kind {
+            EventKind::SocketClosed { conn } => (0, conn),
+            _ => (1, 0),
+        });
+        let at = truncate_to_ms(at);
+        book.rows.extend(held.into_iter().map(|e| TraceEvent { at, ..e }));
+        out
     }
 
     /// A copy of everything recorded so far, in recording order.
@@ -49,6 +84,7 @@ impl Recorder {
         self.events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .rows
             .clone()
     }
 }
