@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/loopguard
 
-.PHONY: run test lint bench build
+.PHONY: run test lint bench build determinism-soak
 
 build:
 	$(CARGO) build --release --locked
@@ -25,3 +25,8 @@ lint:
 
 bench: build
 	$(CARGO) bench --locked --bench simulation
+
+# The full-length determinism checks (minutes): soak_24h legacy and seed-fix
+# rerun five times, and the whole shipped check at --jobs 1 against --jobs 2.
+determinism-soak:
+	$(CARGO) test --release --locked --test world_determinism -- --ignored
