@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use super::api_witness::{witnessed, Witness};
 use super::browser::{self, BrowserCommand, ForeignTab, TabConfig};
 use super::clock::TurmoilClock;
-use super::net::{TurmoilConnect, TurmoilListener, API_PORT};
+use super::net::{OrderedListener, TurmoilConnect, TurmoilListener, API_PORT};
+use crate::teardown::{Graveyard, Sexton};
 use super::SimError;
 use crate::endpoint::protocol::credentials_for;
 use crate::endpoint::Endpoint;
@@ -64,6 +65,8 @@ struct Driver<'a> {
     started: Arc<AtomicU32>,
     links_down: BTreeMap<Link, u32>,
     make_app: Box<AppFactory<'a>>,
+    /// Where a crashing host's sockets wait to be dropped in order.
+    graveyard: Graveyard,
 }
 
 /// Runs `scenario` with `policy` from `seed`, calling `progress` now and then
@@ -119,6 +122,8 @@ pub fn run(
     });
 
     let next_conn = Arc::new(AtomicU64::new(0));
+    let graveyard = Graveyard::default();
+    let app_graveyard = graveyard.clone();
     let (app_recorder, app_policy) = (recorder.clone(), policy.clone());
     let make_app = move |sim: &mut turmoil::Sim<'_>, n: u32| {
         let host = format!("app-{n}");
@@ -129,10 +134,12 @@ pub fn run(
             next_conn.clone(),
             sessions.clone(),
         );
+        let graveyard = app_graveyard.clone();
         let name = host.clone();
         sim.host(host.as_str(), move || {
             let dialer =
-                TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone());
+                TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone())
+                    .with_graveyard(graveyard.clone());
             let config = SupervisorConfig {
                 instance: name.clone(),
                 policy: policy.clone(),
@@ -149,10 +156,24 @@ pub fn run(
                 host: name.clone(),
             };
             let api = witnessed(status_api::private_router(sup.clone(), sessions.clone()), witness);
+            let sexton = Sexton {
+                graveyard: graveyard.clone(),
+                host: name.clone(),
+            };
+            let graveyard = graveyard.clone();
+            let host = name.clone();
             async move {
+                // Dropped last at a crash: drops the buried sockets in order.
+                let _sexton = sexton;
                 sup.start();
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
-                axum::serve(TurmoilListener(listener), api).await?;
+                let listener = OrderedListener {
+                    listener: TurmoilListener(listener),
+                    host,
+                    graveyard,
+                    accepted: 0,
+                };
+                axum::serve(listener, api).await?;
                 Ok(())
             }
         });
@@ -193,6 +214,7 @@ pub fn run(
         started,
         links_down: BTreeMap::new(),
         make_app: Box::new(make_app),
+        graveyard,
     };
     for _ in 0..scenario.instances {
         driver.start_instance();
@@ -508,8 +530,13 @@ impl Driver<'_> {
                 let host = format!("app-{instance}");
                 // A host that is down already cannot crash again.
                 if self.instances.contains(&host) && self.sim.is_host_running(host.as_str()) {
-                    let sim = &mut self.sim;
-                    self.recorder.teardown(now, || sim.crash(host.as_str()));
+                    let (sim, graveyard) = (&mut self.sim, &self.graveyard);
+                    self.recorder.teardown(now, || {
+                        graveyard.open_for(&host);
+                        sim.crash(host.as_str());
+                        // Normally drained by the host's sexton already.
+                        graveyard.drain();
+                    });
                     self.fault(FaultKind::Crash, &host, true);
                     self.record(None, EventKind::InstanceCrashed { instance: host });
                     if let Some(after) = restart_after {
