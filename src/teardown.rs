@@ -166,10 +166,7 @@ impl<S: AsyncWrite + Unpin + Send + 'static> AsyncWrite for Interred<S> {
         }
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         match self.inner_mut() {
             Ok(s) => s.poll_shutdown(cx),
             Err(e) => Poll::Ready(Err(e)),

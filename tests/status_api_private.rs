@@ -64,14 +64,23 @@ async fn stable_refuses_another_users_status_403() {
 
 #[tokio::test(start_paused = true)]
 async fn stable_refuses_another_users_disconnect_and_connect_403() {
-    assert_eq!(answer("stable", press("disconnect", "bob", "alice")).await, 403);
-    assert_eq!(answer("stable", press("connect", "bob", "alice")).await, 403);
+    assert_eq!(
+        answer("stable", press("disconnect", "bob", "alice")).await,
+        403
+    );
+    assert_eq!(
+        answer("stable", press("connect", "bob", "alice")).await,
+        403
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn stable_answers_an_unknown_user_404_on_reads_and_presses() {
     assert_eq!(answer("stable", read("zed", Some("alice"))).await, 404);
-    assert_eq!(answer("stable", press("disconnect", "zed", "alice")).await, 404);
+    assert_eq!(
+        answer("stable", press("disconnect", "zed", "alice")).await,
+        404
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -100,7 +109,11 @@ async fn stable_answers_a_request_without_a_valid_session_401() {
 #[tokio::test(start_paused = true)]
 async fn legacy_and_seed_fix_keep_the_open_api_of_the_reference() {
     for preset in ["legacy", "seed-fix"] {
-        assert_eq!(answer(preset, read("bob", Some("alice"))).await, 200, "{preset}");
+        assert_eq!(
+            answer(preset, read("bob", Some("alice"))).await,
+            200,
+            "{preset}"
+        );
         assert_eq!(answer(preset, read("bob", None)).await, 200, "{preset}");
         assert_eq!(
             answer(preset, press("disconnect", "bob", "alice")).await,

@@ -149,8 +149,11 @@ fn a_crash_with_two_sockets_open_closes_them_in_socket_order_at_the_crash_time()
     let crashed = result
         .trace
         .iter()
-        .position(|e| matches!(e.kind, EventKind::FaultStarted { .. }) && e.host == "sim"
-            && e.at == Duration::from_secs(120))
+        .position(|e| {
+            matches!(e.kind, EventKind::FaultStarted { .. })
+                && e.host == "sim"
+                && e.at == Duration::from_secs(120)
+        })
         .expect("the crash is in the trace");
     let closed: Vec<(u64, Duration)> = result.trace[..crashed]
         .iter()
@@ -161,7 +164,10 @@ fn a_crash_with_two_sockets_open_closes_them_in_socket_order_at_the_crash_time()
             _ => None,
         })
         .collect();
-    assert!(closed.len() >= 2, "two users' sockets close at the crash: {closed:?}");
+    assert!(
+        closed.len() >= 2,
+        "two users' sockets close at the crash: {closed:?}"
+    );
     let mut ordered = closed.clone();
     ordered.sort_by(|a, b| b.0.cmp(&a.0));
     assert_eq!(closed, ordered, "newest-first when read backwards");
@@ -212,8 +218,15 @@ fn traces(out: &Path) -> Vec<(String, Vec<u8>)> {
     runs.sort();
     runs.into_iter()
         .map(|p| {
-            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            (name, std::fs::read(p.join("trace.csv")).expect("readable trace"))
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (
+                name,
+                std::fs::read(p.join("trace.csv")).expect("readable trace"),
+            )
         })
         .collect()
 }

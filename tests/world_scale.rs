@@ -32,11 +32,23 @@ fn two_hundred_users_and_a_hundred_tabs_all_connect_without_a_panic() {
         .filter(|e| matches!(e.kind, EventKind::EndpointAuthenticated { .. }))
         .map(|e| e.user())
         .collect();
-    assert_eq!(connected.len(), 200, "every user authenticated once at least");
+    assert_eq!(
+        connected.len(),
+        200,
+        "every user authenticated once at least"
+    );
     let polled_ok = result
         .trace
         .iter()
-        .filter(|e| matches!(e.kind, EventKind::StatusPolled { http_status: 200, .. }))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::StatusPolled {
+                    http_status: 200,
+                    ..
+                }
+            )
+        })
         .count();
     // 100 tabs polling every 5-6 s for 2 min: well over 1,000 answers.
     assert!(polled_ok > 1000, "{polled_ok} status answers");

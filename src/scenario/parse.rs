@@ -611,7 +611,10 @@ impl Parser<'_> {
             "foreign_tab" => {
                 let user = user()?;
                 let n = t.get("target").ok_or_else(|| {
-                    t.missing("target", "the user whose status the tab reads, e.g. target = \"bob\"")
+                    t.missing(
+                        "target",
+                        "the user whose status the tab reads, e.g. target = \"bob\"",
+                    )
                 })?;
                 let target = user_ref(&n, users)?;
                 if target == user {

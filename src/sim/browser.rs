@@ -141,11 +141,9 @@ pub async fn run(
                 let config = config.clone();
                 tokio::spawn(async move {
                     let caller = config.caller(&user, 0);
-                    let _ = tokio::time::timeout(
-                        REQUEST_TIMEOUT,
-                        post(instance, path, body, &caller),
-                    )
-                    .await;
+                    let _ =
+                        tokio::time::timeout(REQUEST_TIMEOUT, post(instance, path, body, &caller))
+                            .await;
                 });
             }
             BrowserCommand::OpenForeignTab(foreign) => {
@@ -172,21 +170,20 @@ async fn tab(config: TabConfig, id: u32) {
         let instance = 1 + (id + polls) % n;
         polls = polls.wrapping_add(1);
         let path = format!("/api/whatsapp/status?user={}", config.user);
-        let (http_status, state) =
-            match tokio::time::timeout(
-                REQUEST_TIMEOUT,
-                get(instance, &path, &config.caller(&config.user, id)),
-            )
-            .await
-            {
-                Ok(Ok((code, body))) => {
-                    let state = serde_json::from_slice::<StatusBody>(&body)
-                        .ok()
-                        .map(|b| b.status);
-                    (code, state)
-                }
-                _ => (0, None),
-            };
+        let (http_status, state) = match tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            get(instance, &path, &config.caller(&config.user, id)),
+        )
+        .await
+        {
+            Ok(Ok((code, body))) => {
+                let state = serde_json::from_slice::<StatusBody>(&body)
+                    .ok()
+                    .map(|b| b.status);
+                (code, state)
+            }
+            _ => (0, None),
+        };
         config.recorder.record(
             HOST,
             Some(&config.user),

@@ -15,8 +15,8 @@ pub use api_witness::CALLER_HEADER;
 pub use capacity::{tcp_capacity, DEFAULT_TCP_CAPACITY};
 pub use clock::TurmoilClock;
 pub use memory::MemoryConnect;
-pub use order::in_time_order;
 pub use net::{TurmoilConnect, TurmoilListener, API_PORT, ENDPOINT_ADDR};
+pub use order::in_time_order;
 pub use world::{run, RunOutput};
 
 /// Why a simulation could not run to its end.

@@ -15,13 +15,13 @@ use super::api_witness::{witnessed, Witness};
 use super::browser::{self, BrowserCommand, ForeignTab, TabConfig};
 use super::clock::TurmoilClock;
 use super::net::{OrderedListener, TurmoilConnect, TurmoilListener, API_PORT};
-use crate::teardown::{Graveyard, Sexton};
 use super::SimError;
 use crate::endpoint::protocol::credentials_for;
 use crate::endpoint::Endpoint;
 use crate::scenario::{Action, Link, Scenario};
 use crate::supervisor::status_auth::{session_token, SessionBook};
 use crate::supervisor::{status_api, Events, Policy, Store, Supervisor, SupervisorConfig};
+use crate::teardown::{Graveyard, Sexton};
 use crate::trace::{EventKind, FaultKind, Recorder, TraceEvent};
 use crate::transport::TracedDialer;
 
@@ -155,7 +155,10 @@ pub fn run(
                 recorder: recorder.clone(),
                 host: name.clone(),
             };
-            let api = witnessed(status_api::private_router(sup.clone(), sessions.clone()), witness);
+            let api = witnessed(
+                status_api::private_router(sup.clone(), sessions.clone()),
+                witness,
+            );
             let sexton = Sexton {
                 graveyard: graveyard.clone(),
                 host: name.clone(),

@@ -75,7 +75,8 @@ impl Recorder {
             _ => (1, 0),
         });
         let at = truncate_to_ms(at);
-        book.rows.extend(held.into_iter().map(|e| TraceEvent { at, ..e }));
+        book.rows
+            .extend(held.into_iter().map(|e| TraceEvent { at, ..e }));
         out
     }
 
