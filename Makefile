@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/loopguard
 
-.PHONY: run test lint bench build mutants fuzz browser-test
+.PHONY: run test lint bench build mutants fuzz browser-test determinism-soak
 
 build:
 	$(CARGO) build --release --locked
@@ -55,3 +55,8 @@ fuzz:
 browser-test:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	CHROMIUM=$$(command -v chromium) $(CARGO) test --release --locked --features browser-test --test browser
+
+# The full-length determinism checks (minutes): soak_24h legacy and seed-fix
+# rerun five times, and the whole shipped check at --jobs 1 against --jobs 2.
+determinism-soak:
+	$(CARGO) test --release --locked --features test-faults --test world_determinism -- --ignored

@@ -5,6 +5,11 @@
 //! legacy against raw turmoil, and the time to plot `soak_24h`.
 //! Nothing here is asserted; the README quotes the figures.
 //! `LOOPGUARD_BENCH_SEEDS=N` sets how many swarm seeds (default 20).
+//!
+//! First, before anything else has grown the process, one big world:
+//! 1,000 users and 500 dashboard tabs on one app instance, with its
+//! virtual-over-wall ratio and the process's peak resident memory.
+//! `LOOPGUARD_BENCH=big` runs only that.
 
 use std::path::Path;
 use std::process::Command;
@@ -99,7 +104,62 @@ fn raw_turmoil(soak: &scenario::Scenario) {
     );
 }
 
+/// Peak resident set of this process so far, in MiB (`VmHWM`), if known.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// 1,000 users and 500 tabs polling every 5 s (jitter 1 s) for 5 virtual
+/// minutes plus a 1 minute quiet tail, at the default 10 ms tick.
+fn big_world() {
+    let (users, tabs) = (1000, 500);
+    let mut text = format!(
+        "seed = 9\nduration = \"5m\"\nquiet_tail = \"1m\"\n\n[tabs]\ncount = {tabs}\npoll_interval = \"5s\"\njitter = \"1s\"\n"
+    );
+    for n in 1..=users {
+        text.push_str(&format!("\n[[users]]\nid = \"user{n}\"\n"));
+    }
+    let s = match scenario::parse(Path::new("big_world.toml"), &text) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("big world: does not parse: {e}");
+            return;
+        }
+    };
+    let before = peak_rss_mib().unwrap_or(0.0);
+    let started = Instant::now();
+    match execute(&s, "stable", None, &mut |_| {}) {
+        Ok(r) => {
+            let wall = started.elapsed().as_secs_f64();
+            let virt = s.run_length().as_secs_f64();
+            let polls = r
+                .trace
+                .iter()
+                .filter(|e| e.kind.name() == "status_polled")
+                .count();
+            println!(
+                "big world: {users} users x {tabs} tabs, {:.0} virtual s in {wall:.1} s wall \
+                 ({:.1}x virtual/wall), {} rows, {polls} status polls, verdict {:?}, \
+                 peak RSS {:.0} MiB (before: {before:.0} MiB)\n",
+                virt,
+                virt / wall.max(1e-9),
+                r.trace.len(),
+                r.summary.verdict,
+                peak_rss_mib().unwrap_or(0.0),
+            );
+        }
+        Err(e) => println!("big world: {e}\n"),
+    }
+}
+
 fn main() {
+    big_world();
+    if std::env::var("LOOPGUARD_BENCH").as_deref() == Ok("big") {
+        return;
+    }
     engines();
     let dir = Path::new("scenarios");
     println!(

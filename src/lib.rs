@@ -18,6 +18,7 @@ pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod supervisor;
+pub mod teardown;
 pub mod test_faults;
 pub mod trace;
 pub mod transport;

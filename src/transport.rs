@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use crate::teardown::{Graveyard, CLIENT_SOCKET};
 use crate::trace::{EventKind, Recorder};
 
 /// A bidirectional byte stream (TCP, turmoil TCP, an in-memory pipe).
@@ -50,9 +51,17 @@ pub struct TracedDialer<C> {
     recorder: Recorder,
     next_conn: Arc<AtomicU64>,
     streams: OpenStreams,
+    graveyard: Option<Graveyard>,
 }
 
 impl<C: Connect> TracedDialer<C> {
+    /// Streams dropped while this host is torn down go to `graveyard`, to
+    /// be dropped in socket-id order (see [`crate::teardown`]).
+    pub fn with_graveyard(mut self, graveyard: Graveyard) -> Self {
+        self.graveyard = Some(graveyard);
+        self
+    }
+
     /// `next_conn` is shared by every instance so ids are unique in a run.
     pub fn new(connect: C, host: &str, recorder: Recorder, next_conn: Arc<AtomicU64>) -> Self {
         TracedDialer {
@@ -61,6 +70,7 @@ impl<C: Connect> TracedDialer<C> {
             recorder,
             next_conn,
             streams: OpenStreams::default(),
+            graveyard: None,
         }
     }
 
@@ -155,7 +165,8 @@ impl<C: Connect> Dialer for TracedDialer<C> {
                         },
                     );
                     let traced = TracedStream {
-                        inner: stream,
+                        inner: Some(stream),
+                        graveyard: self.graveyard.clone(),
                         conn,
                         user: user.to_string(),
                         host: self.host.clone(),
@@ -186,7 +197,9 @@ impl<C: Connect> Dialer for TracedDialer<C> {
 
 /// A stream that records its own end when the supervisor lets go of it.
 struct TracedStream {
-    inner: BoxStream,
+    /// Always there until the stream is dropped.
+    inner: Option<BoxStream>,
+    graveyard: Option<Graveyard>,
     conn: u64,
     user: String,
     host: String,
@@ -209,11 +222,24 @@ impl Drop for TracedStream {
                 },
             );
         }
+        if let (Some(g), Some(inner)) = (&self.graveyard, self.inner.take()) {
+            let key = (CLIENT_SOCKET, self.conn);
+            drop(g.bury(&self.host, key, Box::new(inner)));
+        }
         self.recorder.record(
             &self.host,
             Some(&self.user),
             EventKind::SocketClosed { conn: self.conn },
         );
+    }
+}
+
+impl TracedStream {
+    fn inner_mut(&mut self) -> io::Result<Pin<&mut BoxStream>> {
+        self.inner
+            .as_mut()
+            .map(Pin::new)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
     }
 }
 
@@ -224,7 +250,10 @@ impl AsyncRead for TracedStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let polled = match self.inner_mut() {
+            Ok(s) => s.poll_read(cx, buf),
+            Err(e) => return Poll::Ready(Err(e)),
+        };
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             let now = crate::util::ms(self.recorder.now());
             let last = self.last_rx_ms.swap(now, Ordering::Relaxed);
@@ -250,14 +279,23 @@ impl AsyncWrite for TracedStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        match self.inner_mut() {
+            Ok(s) => s.poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        match self.inner_mut() {
+            Ok(s) => s.poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        match self.inner_mut() {
+            Ok(s) => s.poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }

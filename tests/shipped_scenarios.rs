@@ -20,10 +20,11 @@ use loopguard::sim::Engine;
 /// Every scenario file this suite covers, by stem. A file added to
 /// `scenarios/` without a test here fails
 /// [`every_scenario_file_is_covered_by_a_test_here`].
-const COVERED: [&str; 13] = [
+const COVERED: [&str; 14] = [
     "app_restart",
     "endpoint_unavailable_503",
     "flapping_network",
+    "foreign_tab",
     "keepalive_silence",
     "logged_out_401",
     "long_partition",
@@ -117,6 +118,7 @@ shipped_scenario_tests! {
     app_restart => app_restart_meets_its_expectations_on_every_preset,
     endpoint_unavailable_503 => endpoint_unavailable_503_meets_its_expectations_on_every_preset,
     flapping_network => flapping_network_meets_its_expectations_on_every_preset,
+    foreign_tab => foreign_tab_meets_its_expectations_on_every_preset,
     keepalive_silence => keepalive_silence_meets_its_expectations_on_every_preset,
     logged_out_401 => logged_out_401_meets_its_expectations_on_every_preset,
     long_partition => long_partition_meets_its_expectations_on_every_preset,

@@ -39,6 +39,7 @@ mod no_zombie_work;
 mod reconnect_cooldown;
 mod settles;
 mod single_socket;
+mod status_private;
 mod status_read_only;
 mod store_matches_truth;
 mod terminal_codes_respected;
@@ -52,12 +53,13 @@ pub use no_zombie_work::NoZombieWork;
 pub use reconnect_cooldown::ReconnectCooldown;
 pub use settles::Settles;
 pub use single_socket::SingleSocket;
+pub use status_private::StatusPrivate;
 pub use status_read_only::StatusReadOnly;
 pub use store_matches_truth::StoreMatchesTruth;
 pub use terminal_codes_respected::TerminalCodesRespected;
 
 /// Ids of every invariant, in report order.
-pub const INVARIANT_IDS: [&str; 12] = [
+pub const INVARIANT_IDS: [&str; 13] = [
     "single_socket",
     "reconnect_cooldown",
     "max_attempts",
@@ -70,6 +72,7 @@ pub const INVARIANT_IDS: [&str; 12] = [
     "terminal_codes_respected",
     "dead_link_detected",
     "credentials_kept",
+    "status_private",
 ];
 
 /// One broken promise, with the events that prove it.
@@ -206,6 +209,7 @@ pub fn all() -> Vec<Box<dyn Invariant>> {
         Box::new(TerminalCodesRespected),
         Box::new(DeadLinkDetected),
         Box::new(CredentialsKept),
+        Box::new(StatusPrivate),
     ]
 }
 

@@ -116,6 +116,7 @@
 //! | `start_instance` | — | one more app instance starts (numbered next) |
 //! | `open_tabs`, `close_tabs` | `count` | dashboard tabs open or close |
 //! | `connect`, `disconnect` | `user`, `instance` | the dashboard's buttons, pressed on an instance |
+//! | `foreign_tab` | `user`, `target` (required, another user), `duration` (required), `poll_interval` (default 5s), `button` (`disconnect`, `connect` or `none`; default `disconnect`) | for `duration`, a tab logged in as `user` (carrying `user`'s session cookie) reads `target`'s status every `poll_interval` and presses `target`'s `button` after each read |
 //!
 //! Close codes: 401, 403, 408, 411, 428, 440, 500, 503, 515.
 //!
@@ -134,7 +135,7 @@
 //! `reconnect_cooldown`, `max_attempts`, `backoff_schedule`,
 //! `status_read_only`, `eventually_connected`, `store_matches_truth`,
 //! `no_zombie_work`, `settles`, `terminal_codes_respected`,
-//! `dead_link_detected`, `credentials_kept`). `holds = ["all"]` is expanded to every invariant not in
+//! `dead_link_detected`, `credentials_kept`, `status_private`). `holds = ["all"]` is expanded to every invariant not in
 //! `violates`. A preset without an entry must hold every invariant.
 //!
 //! Every field and action, with units, defaults and limits: docs/scenarios.md.

@@ -195,6 +195,56 @@ pub enum Action {
         user: String,
         instance: u32,
     },
+    /// `foreign_tab`: for `duration`, a dashboard tab logged in as `user`
+    /// (carrying `user`'s session token) polls `target`'s status every
+    /// `poll_interval` and presses `target`'s `button` after each poll.
+    ForeignTab {
+        user: String,
+        target: String,
+        poll_interval: Duration,
+        button: Button,
+        duration: Duration,
+    },
+}
+
+/// Which of another user's buttons a `foreign_tab` presses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Connect,
+    Disconnect,
+    /// Only reads the status.
+    None,
+}
+
+impl Button {
+    /// Words as written in files.
+    pub const NAMES: [&'static str; 3] = ["connect", "disconnect", "none"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Button::Connect => "connect",
+            Button::Disconnect => "disconnect",
+            Button::None => "none",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Button> {
+        match word {
+            "connect" => Some(Button::Connect),
+            "disconnect" => Some(Button::Disconnect),
+            "none" => Some(Button::None),
+            _ => None,
+        }
+    }
+
+    /// `Some(true)` for connect, `Some(false)` for disconnect.
+    pub fn connects(self) -> Option<bool> {
+        match self {
+            Button::Connect => Some(true),
+            Button::Disconnect => Some(false),
+            Button::None => None,
+        }
+    }
 }
 
 impl Action {
@@ -218,6 +268,7 @@ impl Action {
             Action::CloseTabs { .. } => "close_tabs",
             Action::Connect { .. } => "connect",
             Action::Disconnect { .. } => "disconnect",
+            Action::ForeignTab { .. } => "foreign_tab",
         }
     }
 
@@ -230,7 +281,8 @@ impl Action {
             | Action::Partition { duration, .. }
             | Action::Flap { duration, .. }
             | Action::Latency { duration, .. }
-            | Action::Loss { duration, .. } => *duration,
+            | Action::Loss { duration, .. }
+            | Action::ForeignTab { duration, .. } => *duration,
             Action::Crash { restart_after, .. } => restart_after.unwrap_or_default(),
             _ => Duration::ZERO,
         }

@@ -24,7 +24,7 @@ pub const LINK_NAMES: [&str; 2] = ["app-wa", "browser-app"];
 
 /// Every `action` word and the parameters it takes (besides `at`, `action`
 /// and `repeat`, which every event takes).
-pub const ACTIONS: [(&str, &[&str]); 17] = [
+pub const ACTIONS: [(&str, &[&str]); 18] = [
     ("close", &["user", "code"]),
     ("refuse", &["user", "count", "code"]),
     ("unavailable", &["duration"]),
@@ -42,6 +42,10 @@ pub const ACTIONS: [(&str, &[&str]); 17] = [
     ("close_tabs", &["count"]),
     ("connect", &["user", "instance"]),
     ("disconnect", &["user", "instance"]),
+    (
+        "foreign_tab",
+        &["user", "target", "duration", "poll_interval", "button"],
+    ),
 ];
 
 pub const TOP_KEYS: &[&str] = &[
@@ -706,6 +710,45 @@ impl Parser<'_> {
                 user: user()?,
                 instance: instance()?,
             },
+            "foreign_tab" => {
+                let user = user()?;
+                let n = t.get("target").ok_or_else(|| {
+                    t.missing(
+                        "target",
+                        "the user whose status the tab reads, e.g. target = \"bob\"",
+                    )
+                })?;
+                let target = user_ref(&n, users)?;
+                if target == user {
+                    return Err(n.err(format!(
+                        "target `{target}` is the tab's own user; a foreign tab reads another user"
+                    )));
+                }
+                let button = match t.get("button") {
+                    None => Button::Disconnect,
+                    Some(b) => {
+                        let word = b.str()?;
+                        Button::parse(word).ok_or_else(|| {
+                            b.err(format!(
+                                "unknown button `{word}` ({}known: {})",
+                                suggestion(word, &Button::NAMES),
+                                Button::NAMES.join(", ")
+                            ))
+                        })?
+                    }
+                };
+                let poll_interval = match t.get("poll_interval") {
+                    None => Duration::from_secs(5),
+                    Some(n) => n.nonzero_duration()?,
+                };
+                Action::ForeignTab {
+                    user,
+                    target,
+                    poll_interval,
+                    button,
+                    duration: window("duration")?,
+                }
+            }
             _ => unreachable!("every action word is matched"),
         };
 

@@ -165,6 +165,19 @@ fn event(w: &mut String, e: &EventSpec) {
             line(w, "user", &string(user));
             line(w, "instance", &instance.to_string());
         }
+        Action::ForeignTab {
+            user,
+            target,
+            poll_interval,
+            button,
+            duration,
+        } => {
+            line(w, "user", &string(user));
+            line(w, "target", &string(target));
+            line(w, "duration", &dur(*duration));
+            line(w, "poll_interval", &dur(*poll_interval));
+            line(w, "button", &string(button.as_str()));
+        }
     }
     if let Some(r) = e.repeat {
         line(

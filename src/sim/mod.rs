@@ -2,7 +2,9 @@
 //! and the browser as hosts on a simulated network, virtual time, seeded
 //! randomness, and the scenario's faults fired at their times.
 
+mod api_witness;
 mod browser;
+mod capacity;
 mod clock;
 mod engine;
 mod exits;
@@ -10,14 +12,18 @@ pub mod fast;
 mod faults;
 mod memory;
 mod net;
+mod order;
 mod served;
 mod world;
 
+pub use api_witness::CALLER_HEADER;
 pub use browser::ApiConnect;
+pub use capacity::{tcp_capacity, DEFAULT_TCP_CAPACITY};
 pub use clock::TurmoilClock;
 pub use engine::Engine;
 pub use memory::MemoryConnect;
 pub use net::{TurmoilConnect, TurmoilListener, API_PORT, ENDPOINT_ADDR};
+pub use order::in_time_order;
 pub use served::SAMPLE_PERIOD;
 pub use world::{run, run_guarded, RunOutput};
 

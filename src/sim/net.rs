@@ -56,3 +56,29 @@ impl axum::serve::Listener for TurmoilListener {
         self.0.local_addr()
     }
 }
+
+/// The status API's listener on an app host: each accepted stream is
+/// dropped in accept order when the host crashes (see [`crate::teardown`]).
+pub struct OrderedListener {
+    pub listener: TurmoilListener,
+    pub host: String,
+    pub graveyard: crate::teardown::Graveyard,
+    pub accepted: u64,
+}
+
+impl axum::serve::Listener for OrderedListener {
+    type Io = crate::teardown::Interred<turmoil::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (stream, addr) = self.listener.accept().await;
+        self.accepted += 1;
+        let key = (crate::teardown::API_STREAM, self.accepted);
+        let io = crate::teardown::Interred::new(stream, key, &self.host, self.graveyard.clone());
+        (io, addr)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.listener.local_addr()
+    }
+}

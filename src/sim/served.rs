@@ -19,8 +19,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::net::TurmoilListener;
+use super::net::OrderedListener;
 use crate::request_context::{self, RequestContext};
+use crate::teardown::Interred;
 use crate::trace::{EventKind, Recorder};
 use crate::transport::OpenStreams;
 
@@ -30,12 +31,12 @@ pub const SAMPLE_PERIOD: Duration = Duration::from_secs(10);
 
 /// A listener that counts the connections it accepted and still holds.
 pub struct ServedListener {
-    inner: TurmoilListener,
+    inner: OrderedListener,
     open: Arc<AtomicU64>,
 }
 
 impl ServedListener {
-    pub fn new(inner: TurmoilListener) -> Self {
+    pub fn new(inner: OrderedListener) -> Self {
         ServedListener {
             inner,
             open: Arc::new(AtomicU64::new(0)),
@@ -69,7 +70,7 @@ impl axum::serve::Listener for ServedListener {
 
 /// An accepted HTTP connection, counted until dropped.
 pub struct CountedStream {
-    inner: turmoil::net::TcpStream,
+    inner: Interred<turmoil::net::TcpStream>,
     open: Arc<AtomicU64>,
 }
 

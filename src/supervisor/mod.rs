@@ -14,6 +14,7 @@ mod reconnector;
 mod session;
 mod startup;
 pub mod status_api;
+pub mod status_auth;
 pub mod store;
 
 pub use events::Events;

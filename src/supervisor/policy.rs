@@ -115,6 +115,13 @@ pub struct Policy {
     /// Run the auto-reconnector at all. Default: true.
     #[serde(default = "yes")]
     pub auto_reconnect: bool,
+    /// The status API is private: every request carries the caller's
+    /// session token (cookie `session=...`, the app's login cookie); a read
+    /// or press for another user is refused with 403, an unknown user gets
+    /// 404 and a malformed `user` 400. False is the reference's open API,
+    /// where anyone reads and presses for anyone. Default: false.
+    #[serde(default)]
+    pub status_api_auth: bool,
 }
 
 fn one() -> u32 {

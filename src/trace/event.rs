@@ -256,6 +256,21 @@ pub enum EventKind {
         state: Option<ConnectionState>,
     },
 
+    // ---- ground truth, the harness's listener in front of a status API ----
+    /// A status request or button press the harness's listener on an app
+    /// host served where the tab's own (logged-in) user `caller` is not the
+    /// user asked for (the row's user) or not the user the answer is about.
+    /// `button` is `connect`/`disconnect` for a press, none for a status
+    /// read; `revealed` is the state the answer showed, about `about`.
+    ApiCrossUser {
+        caller: String,
+        tab: u32,
+        button: Option<String>,
+        http_status: u16,
+        revealed: Option<ConnectionState>,
+        about: Option<String>,
+    },
+
     // ---- simulator ----
     FaultStarted {
         fault: FaultKind,

@@ -33,6 +33,9 @@ struct Log {
     sink: Option<TraceWriter<Box<dyn Write + Send>>>,
     /// Events already written to the sink.
     streamed: usize,
+    /// Rows of a host being torn down, held back until they can be put in
+    /// a fixed order (see [`Recorder::teardown`]).
+    held: Option<Vec<TraceEvent>>,
 }
 
 impl Recorder {
@@ -59,6 +62,7 @@ impl Recorder {
                 caps: CapCounter::new(caps),
                 sink,
                 streamed: 0,
+                held: None,
             })),
             clock,
         }
@@ -76,12 +80,16 @@ impl Recorder {
         if !log.caps.admit(at) {
             return;
         }
-        log.events.push(TraceEvent {
+        let event = TraceEvent {
             at,
             host: host.to_string(),
             user: user.map(str::to_string),
             kind,
-        });
+        };
+        match &mut log.held {
+            Some(held) => held.push(event),
+            None => log.events.push(event),
+        }
     }
 
     /// The cap this run passed, if it did.
@@ -94,6 +102,11 @@ impl Recorder {
         let mut guard = self.lock();
         let log = &mut *guard;
         if let Some(sink) = log.sink.as_mut() {
+            // Hosts run one after another within a step, so rows of one step
+            // can come out of time order: order them (stably) before they
+            // reach the disk, as the finished trace is ordered.
+            let streamed = log.streamed;
+            log.events[streamed..].sort_by_key(|e| e.at);
             for e in &log.events[log.streamed..] {
                 sink.write(e)?;
             }
@@ -109,6 +122,32 @@ impl Recorder {
             Some(sink) => sink.flush(),
             None => Ok(()),
         }
+    }
+
+    /// Runs `f`, which tears a host down (a crash drops its tasks), and
+    /// appends the rows recorded meanwhile stamped `at` and in a fixed order:
+    /// each socket's `socket_last_received` and `socket_closed` rows by socket
+    /// id, then any others as recorded.
+    ///
+    /// Why: a crashed host's tasks are dropped in an order the runtime does
+    /// not fix (tokio shards its task list by a process-wide task id, so the
+    /// order changes with every run in the same process and with `--jobs`),
+    /// and they read the host's clock, which stands one tick past the
+    /// driver's time. Both reached the trace before.
+    pub fn teardown<R>(&self, at: Duration, f: impl FnOnce() -> R) -> R {
+        self.lock().held = Some(Vec::new());
+        let out = f();
+        let mut log = self.lock();
+        let mut held = log.held.take().unwrap_or_default();
+        held.sort_by_key(|e| match e.kind {
+            EventKind::SocketLastReceived { conn, .. } => (0, conn, 0),
+            EventKind::SocketClosed { conn } => (0, conn, 1),
+            _ => (1, 0, 0),
+        });
+        let at = truncate_to_ms(at);
+        log.events
+            .extend(held.into_iter().map(|e| TraceEvent { at, ..e }));
+        out
     }
 
     /// A copy of everything recorded so far, in recording order.

@@ -11,8 +11,11 @@ use tokio::task::AbortHandle;
 
 use super::net::Net;
 use crate::endpoint::Endpoint;
+use crate::sim::api_witness::{witnessed, Witness};
 use crate::sim::browser::ApiConnect;
+use crate::sim::served;
 use crate::sim::API_PORT;
+use crate::supervisor::status_auth::SessionBook;
 use crate::supervisor::{status_api, Events, Policy, Store, Supervisor, SupervisorConfig};
 use crate::trace::Recorder;
 use crate::transport::{BoxStream, Connect, ConnectFuture, TracedDialer};
@@ -70,6 +73,10 @@ pub struct AppRecipe {
     pub policy: Policy,
     pub seed: u64,
     pub next_conn: Arc<AtomicU64>,
+    /// Each user's login cookie, checked by a private status API.
+    pub sessions: SessionBook,
+    /// Numbers the HTTP requests of the run (the harness's request context).
+    pub next_request: Arc<AtomicU64>,
 }
 
 /// One running app host: its supervisor and its API tasks, so a crash can
@@ -108,10 +115,23 @@ impl AppHost {
         let tasks: Arc<Mutex<Vec<AbortHandle>>> = Arc::new(Mutex::new(Vec::new()));
         supervisor.start();
         let mut listener = recipe.net.bind(&host, API_PORT);
-        let (sup, conns) = (supervisor.clone(), tasks.clone());
+        // The same API as the turmoil world's host: private when the policy
+        // says so, behind the harness's witness and request context.
+        let next_request = recipe.next_request.clone();
+        let api = witnessed(
+            status_api::private_router(supervisor.clone(), recipe.sessions.clone()),
+            Witness {
+                recorder: recipe.recorder.clone(),
+                host: host.clone(),
+            },
+        )
+        .layer(axum::middleware::from_fn(move |req, next| {
+            served::in_request_context(next_request.clone(), req, next)
+        }));
+        let conns = tasks.clone();
         let accept = tokio::spawn(async move {
             while let Some((stream, _peer)) = listener.accept().await {
-                let service = TowerToHyperService::new(status_api::router(sup.clone()));
+                let service = TowerToHyperService::new(api.clone());
                 let serve = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service);
                 let task = tokio::spawn(async move {

@@ -34,11 +34,12 @@ use tokio::sync::mpsc;
 
 use self::hosts::{AppHost, AppRecipe, FastApi, BROWSER, WA};
 use self::net::Net;
-use super::browser::{self, BrowserCommand, TabConfig};
+use super::browser::{self, BrowserCommand, ForeignTab, TabConfig};
 use super::{RunOutput, SimError};
 use crate::endpoint::protocol::credentials_for;
 use crate::endpoint::Endpoint;
 use crate::scenario::{Action, Link, Scenario};
+use crate::supervisor::status_auth::{session_token, SessionBook};
 use crate::supervisor::{Policy, Store};
 use crate::trace::{Clock, EventKind, FaultKind, Recorder, TokioClock, TraceGuard};
 
@@ -121,7 +122,8 @@ pub fn supported(action: &Action) -> bool {
         | Action::OpenTabs { .. }
         | Action::CloseTabs { .. }
         | Action::Connect { .. }
-        | Action::Disconnect { .. } => true,
+        | Action::Disconnect { .. }
+        | Action::ForeignTab { .. } => true,
         #[allow(unreachable_patterns)]
         _ => false,
     }
@@ -174,6 +176,12 @@ async fn direct(
 
     let (tx, rx) = mpsc::unbounded_channel();
     let started = Arc::new(AtomicU32::new(0));
+    // Each user's login cookie, as in the turmoil world.
+    let tokens: BTreeMap<String, String> = scenario
+        .users
+        .iter()
+        .map(|u| (u.id.clone(), session_token(seed, &u.id)))
+        .collect();
     let tab_config = TabConfig {
         user: scenario
             .tabs
@@ -187,6 +195,7 @@ async fn direct(
         instances: started.clone(),
         recorder: recorder.clone(),
         api: Arc::new(FastApi(net.clone())),
+        tokens: Arc::new(tokens.clone()),
     };
     tokio::spawn(browser::run(tab_config, Arc::new(Mutex::new(Some(rx)))));
 
@@ -199,6 +208,8 @@ async fn direct(
             policy: policy.clone(),
             seed,
             next_conn: Arc::new(AtomicU64::new(0)),
+            sessions: SessionBook::new(tokens.iter().map(|(u, t)| (u.as_str(), t.as_str()))),
+            next_request: Arc::new(AtomicU64::new(0)),
         },
         recorder,
         clock,
@@ -534,6 +545,23 @@ impl Director<'_> {
             Action::StartInstance => self.start_instance(),
             Action::OpenTabs { count } => {
                 let _ = self.browser.send(BrowserCommand::OpenTabs(count));
+            }
+            Action::ForeignTab {
+                user,
+                target,
+                poll_interval,
+                button,
+                duration,
+            } => {
+                let _ = self
+                    .browser
+                    .send(BrowserCommand::OpenForeignTab(ForeignTab {
+                        user,
+                        target,
+                        poll_interval,
+                        button: button.connects(),
+                        duration,
+                    }));
             }
             Action::CloseTabs { count } => {
                 let _ = self.browser.send(BrowserCommand::CloseTabs(count));
