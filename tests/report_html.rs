@@ -108,7 +108,7 @@ fn the_runs_table_shows_every_metric_and_links_to_the_run_folder() {
         .unwrap();
     assert_eq!(
         row,
-        "| one-minute · legacy | ❌ FAIL | 5/8 | single\\_socket ×1, reconnect\\_cooldown ×1, max\\_attempts ×1 | 62.5% | 6 | 401 ×1, 408 ×1, 440 ×1, no code ×1 | 30 s | 7.5 s / 10 s (1 not recovered) | [timeline](one-minute.legacy/timeline.png) · [svg](one-minute.legacy/timeline.svg) · [trace](one-minute.legacy/trace.csv) |"
+        "| one-minute · legacy | ❌ FAIL | 10/13 | single\\_socket ×1, reconnect\\_cooldown ×1, max\\_attempts ×1 | 62.5% | 6 | 401 ×1, 408 ×1, 440 ×1, no code ×1 | 30 s | 7.5 s / 10 s (1 not recovered) | [timeline](one-minute.legacy/timeline.png) · [svg](one-minute.legacy/timeline.svg) · [trace](one-minute.legacy/trace.csv) |"
     );
     let html = render_html(&[one_minute_run()]);
     for link in [

@@ -49,7 +49,7 @@ fn every_shipped_scenario_explains_itself_and_expects_something_of_each_preset()
         }
         assert_eq!(
             s.expect["stable"].holds.len(),
-            8,
+            loopguard::invariants::INVARIANT_IDS.len(),
             "{}: stable holds all",
             s.name
         );

@@ -127,6 +127,7 @@ shipped_scenario_tests! {
     pair_then_515 => pair_then_515_meets_its_expectations_on_every_preset,
     qr_never_scanned => qr_never_scanned_meets_its_expectations_on_every_preset,
     repeated_440 => repeated_440_meets_its_expectations_on_every_preset,
+    restart_in_cooldown => restart_in_cooldown_meets_its_expectations_on_every_preset,
     second_instance => second_instance_meets_its_expectations_on_every_preset,
     soak_24h => soak_24h_meets_its_expectations_on_every_preset,
 }

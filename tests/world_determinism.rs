@@ -158,7 +158,13 @@ fn a_crash_with_two_sockets_open_closes_them_in_socket_order_at_the_crash_time()
     let closed: Vec<(u64, Duration)> = result.trace[..crashed]
         .iter()
         .rev()
-        .take_while(|e| matches!(e.kind, EventKind::SocketClosed { .. }))
+        // Each socket's last-received row comes with its close.
+        .take_while(|e| {
+            matches!(
+                e.kind,
+                EventKind::SocketClosed { .. } | EventKind::SocketLastReceived { .. }
+            )
+        })
         .filter_map(|e| match e.kind {
             EventKind::SocketClosed { conn } => Some((conn, e.at)),
             _ => None,
