@@ -228,7 +228,7 @@ fn temp_log(name: &str, bytes: &[u8]) -> PathBuf {
 #[test]
 fn a_log_with_no_connection_events_is_an_error_naming_it() {
     let path = temp_log("quiet.log", b"server started\nGET / 200\n");
-    let err = import::read_logs(&[path.clone()]).unwrap_err();
+    let err = import::read_logs(std::slice::from_ref(&path)).unwrap_err();
     assert!(
         err.to_string().starts_with(&path.display().to_string()),
         "{err}"

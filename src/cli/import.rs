@@ -113,8 +113,23 @@ pub fn import(args: &ImportArgs<'_>) -> anyhow::Result<ExitCode> {
     let table = fidelity::table(&fidelity);
     std::fs::write(folder.join("fidelity.md"), &table)
         .with_context(|| format!("{}", folder.display()))?;
+    let page = import::page::html(
+        &scenario.name,
+        args.preset,
+        &inference.marks,
+        &fidelity::sim_marks(&result.trace),
+        &fidelity,
+        scenario.run_length(),
+    );
+    let page_path = folder.join("import.html");
+    std::fs::write(&page_path, page).with_context(|| format!("{}", page_path.display()))?;
     eprintln!("{table}");
-    eprintln!("run: {} ({:?})", folder.display(), result.summary.verdict);
+    eprintln!(
+        "run: {} ({:?}); log and simulation: {}",
+        folder.display(),
+        result.summary.verdict,
+        page_path.display()
+    );
     if fidelity.reproduced() {
         eprintln!(
             "reproduced: attempts and closes by code within {} % (or {}) of the log",

@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::infer::LogMinute;
+use super::infer::{LogMinute, Mark};
 use crate::trace::{EventKind, TraceEvent};
 
 /// Relative tolerance on totals, in percent.
@@ -78,6 +78,36 @@ fn within(log: u32, sim: u32) -> bool {
     let diff = log.abs_diff(sim);
     diff <= TOLERANCE_ABSOLUTE
         || u64::from(diff) * 100 <= u64::from(log) * u64::from(TOLERANCE_PERCENT)
+}
+
+/// The simulation's closes and socket counts, as the log's [`Mark`]s.
+pub fn sim_marks(trace: &[TraceEvent]) -> Vec<Mark> {
+    let mut marks = Vec::new();
+    let mut open: BTreeMap<String, u32> = BTreeMap::new();
+    let mut owner: BTreeMap<u64, String> = BTreeMap::new();
+    for e in trace {
+        match &e.kind {
+            EventKind::CloseHandled { code, .. } => marks.push(Mark::Close {
+                at: e.at,
+                code: *code,
+            }),
+            EventKind::SocketOpened { conn, .. } => {
+                let n = open.entry(e.user().to_owned()).or_insert(0);
+                *n += 1;
+                owner.insert(*conn, e.user().to_owned());
+                marks.push(Mark::Sockets { at: e.at, open: *n });
+            }
+            EventKind::SocketClosed { conn } => {
+                if let Some(user) = owner.remove(conn) {
+                    let n = open.entry(user).or_insert(0);
+                    *n = n.saturating_sub(1);
+                    marks.push(Mark::Sockets { at: e.at, open: *n });
+                }
+            }
+            _ => {}
+        }
+    }
+    marks
 }
 
 /// Compares the log with a simulation's trace.

@@ -118,6 +118,14 @@ pub struct LogMinute {
     pub max_sockets: u32,
 }
 
+/// One point of a timeline: a close with its code, or the number of
+/// sockets open for a user changing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Close { at: Duration, code: u16 },
+    Sockets { at: Duration, open: u32 },
+}
+
 /// A quiet stretch that was cut.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cut {
@@ -142,6 +150,9 @@ pub struct Inference {
     /// What was read and left out, for the header.
     pub left_out: Vec<String>,
     pub minutes: Vec<LogMinute>,
+    /// The log's closes and socket counts at their scenario times, for the
+    /// timeline drawn above the simulation's.
+    pub marks: Vec<Mark>,
     /// Records used (after the window).
     pub records: usize,
 }

@@ -17,7 +17,8 @@
 //! - [`write`] writes the scenario, quoting above each event the log lines it
 //!   came from;
 //! - [`fidelity`] compares, minute by minute, the log with a simulation of
-//!   the scenario it produced (`import --check`).
+//!   the scenario it produced (`import --check`), and [`page`] draws the
+//!   log's timeline above the simulated one.
 
 pub mod close_code;
 pub mod console;
@@ -25,6 +26,7 @@ mod error;
 pub mod fidelity;
 pub mod infer;
 pub mod line;
+pub mod page;
 pub mod pino;
 pub mod record;
 pub mod time;
