@@ -85,6 +85,13 @@ pub fn with<T>(names: &[&str], body: impl FnOnce() -> T) -> T {
     imp::with(names, body)
 }
 
+/// Whether the named switch is on for `subject` (a scenario's name): when
+/// `name` is on, or `name@subject` is. Lets a test break one run of a batch
+/// and leave the others alone.
+pub fn active_for(name: &str, subject: &str) -> bool {
+    active(name) || (cfg!(feature = "test-faults") && active(&format!("{name}@{subject}")))
+}
+
 #[cfg(all(test, feature = "test-faults"))]
 mod tests {
     use super::*;

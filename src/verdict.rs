@@ -3,9 +3,56 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
 use crate::invariants::{Violation, INVARIANT_IDS};
-use crate::report::Verdict;
 use crate::scenario::Expectation;
+
+/// How a run ended. `pass` is the only good verdict: every other one fails
+/// the gate.
+///
+/// - `fail`: the run finished and its expectation was not met;
+/// - `crashed`: something inside the run panicked (supervisor, endpoint,
+///   oracle or report writing); the panic message is in `unmet`;
+/// - `hung`: the run stopped making progress or passed its wall-clock
+///   limit (`--run-timeout`) and was stopped;
+/// - `runaway`: its trace passed a cap (events in all or per virtual minute,
+///   see `trace::TraceCaps`) and it was stopped;
+/// - `interrupted`: `check` was interrupted (SIGINT or SIGTERM) while it ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Crashed,
+    Hung,
+    Runaway,
+    Interrupted,
+}
+
+impl Verdict {
+    /// The word in `summary.json`, and (upper-cased) on the console.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Crashed => "crashed",
+            Verdict::Hung => "hung",
+            Verdict::Runaway => "runaway",
+            Verdict::Interrupted => "interrupted",
+        }
+    }
+
+    /// The word as the console and the reports show it: `PASS`, `CRASHED`…
+    pub fn label(self) -> String {
+        self.word().to_ascii_uppercase()
+    }
+
+    /// Whether the run passed the gate.
+    pub fn is_pass(self) -> bool {
+        self == Verdict::Pass
+    }
+}
 
 /// The judgement of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]

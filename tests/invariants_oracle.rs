@@ -1225,12 +1225,16 @@ mod check_all {
         let ctx = ctx_for(&[ALICE], 0, 60);
         let vs = check_all(&t.rows, &ctx, &Params::default());
         let order: Vec<(u64, &str)> = vs.iter().map(|v| (ms(v), v.invariant.as_str())).collect();
+        // The second socket beside the connected one is also an attempt
+        // after the user settled, and a conflict that ends its uptime.
         assert_eq!(
             order,
             [
                 (5_000, "single_socket"),
                 (5_000, "status_read_only"),
+                (5_000, "settles"),
                 (6_000, "store_matches_truth"),
+                (60_000, "eventually_connected"),
             ]
         );
         assert_eq!(vs, check_all(&t.rows, &ctx, &Params::default()));

@@ -57,11 +57,15 @@ fn a_timeline_holds_a_lane_per_user_and_a_mark_per_close_and_per_violation() {
     // One lane label and one socket-panel label per user.
     assert_eq!(texts(&svg, "alice"), 2);
     assert_eq!(texts(&svg, "bob"), 2);
-    // Violation marks are the red dots, each labelled with its invariant;
-    // the legend holds one more dot.
-    assert_eq!(count(&svg, "circle", "fill=\"#D61F26\""), 3 + 1);
+    // Violation marks are dots in their invariant's colour, each labelled
+    // with its invariant; the legend names each once more, with its dot.
+    let dots = ["#D61F26", "#7B2FBE", "#E06C00"]
+        .iter()
+        .map(|c| count(&svg, "circle", &format!("fill=\"{c}\"")))
+        .sum::<usize>();
+    assert_eq!(dots, 3 + 3);
     for id in ["single_socket", "reconnect_cooldown", "max_attempts"] {
-        assert_eq!(texts(&svg, id), 1, "{id}");
+        assert_eq!(texts(&svg, id), 2, "{id}");
     }
     // Close marks: a tick per close in its style (coded, 440, no code),
     // plus one of each in the legend; each code labelled.
@@ -71,9 +75,10 @@ fn a_timeline_holds_a_lane_per_user_and_a_mark_per_close_and_per_violation() {
     for code in ["408", "401"] {
         assert_eq!(texts(&svg, code), 1, "{code}");
     }
-    // 440 on the lane and in the legend, the lane's in its yellow chip.
+    // 440 on the lane and in the legend, the lane's in its yellow chip;
+    // the legend's counted-bucket entry has a chip of its own.
     assert_eq!(texts(&svg, "440"), 2);
-    assert_eq!(count(&svg, "rect", "fill=\"#FFD23F\""), 2);
+    assert_eq!(count(&svg, "rect", "fill=\"#FFD23F\""), 3);
 }
 
 #[test]

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use loopguard::report::{self, RunMetrics, RunSummary};
-use loopguard::run::{execute, write_run, RunError};
+use loopguard::run::RunError;
 use loopguard::scenario::Scenario;
+
+use super::isolate::{run_isolated, Isolation, RunEnd};
 
 /// One run to make.
 pub struct Job<'a> {
@@ -24,9 +26,16 @@ pub enum Outcome {
     Failed { job: String, error: RunError },
 }
 
-/// Runs `jobs` on `workers` threads (each simulation is single-threaded),
-/// writing every finished run under `out`. Results come back in job order.
-pub fn run_jobs(jobs: &[Job<'_>], workers: usize, out: &Path) -> Vec<Outcome> {
+/// Runs `jobs` on `workers` threads, each run in its own worker process
+/// (see `isolate`), writing every run's folder under `out`. Results come
+/// back in job order; once `isolation` is stopping, no new run starts and
+/// the jobs never started are left out.
+pub fn run_jobs(
+    jobs: &[Job<'_>],
+    workers: usize,
+    out: &Path,
+    isolation: &Isolation,
+) -> Vec<Outcome> {
     let total_ms: u64 = jobs
         .iter()
         .map(|j| loopguard::util::ms(j.scenario.run_length()))
@@ -44,6 +53,9 @@ pub fn run_jobs(jobs: &[Job<'_>], workers: usize, out: &Path) -> Vec<Outcome> {
     std::thread::scope(|s| {
         for _ in 0..workers.max(1).min(jobs.len().max(1)) {
             s.spawn(|| loop {
+                if isolation.stopping() {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
                 let mut reported = 0u64;
@@ -53,14 +65,16 @@ pub fn run_jobs(jobs: &[Job<'_>], workers: usize, out: &Path) -> Vec<Outcome> {
                     reported = reported.max(ms);
                 };
                 let name = format!("{} [{}]", job.scenario.name, job.preset);
-                let outcome = match execute(job.scenario, &job.preset, job.seed, &mut progress)
-                    .and_then(|r| write_run(out, &r).map(|_| r))
-                {
-                    Ok(r) => {
-                        let metrics = report::run_metrics(&r.summary, &r.trace);
-                        Outcome::Done(Box::new(r.summary), Box::new(metrics))
-                    }
-                    Err(error) => Outcome::Failed { job: name, error },
+                let outcome = match run_isolated(
+                    job.scenario,
+                    &job.preset,
+                    job.seed,
+                    out,
+                    isolation,
+                    &mut progress,
+                ) {
+                    RunEnd::Written(summary, metrics) => Outcome::Done(summary, metrics),
+                    RunEnd::Error(error) => Outcome::Failed { job: name, error },
                 };
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 bar.set_message(format!("{n}/{} runs", jobs.len()));
@@ -99,7 +113,9 @@ pub fn write_batch_outputs(
         Outcome::Failed { job, error } => Some(format!("{job}: {error}")),
         Outcome::Done(..) => None,
     }));
-    report::write_junit(&out.join("junit.xml"), &summaries, &errors)?;
+    let junit = out.join("junit.xml");
+    report::write_junit(&junit, &summaries, &errors)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", junit.display()))?;
     report::write_stability_report(out, &runs)?;
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! The one-screen summary at the end of a batch.
 
-use loopguard::report::Verdict;
+use loopguard::output::escape_control;
 
 use super::batch::Outcome;
 
 /// Prints a line per run, the replay command of each failing one, each bad
-/// input once (on stderr), and a total.
+/// input once (on stderr, rendered by `scenario::render`), and a total.
 pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
     let width = outcomes
         .iter()
@@ -20,16 +20,12 @@ pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
         match o {
             Outcome::Done(s, _) => {
                 let name = format!("{} [{}]", s.scenario, s.preset);
-                let verdict = match s.verdict {
-                    Verdict::Pass => {
-                        pass += 1;
-                        "PASS"
-                    }
-                    Verdict::Fail => {
-                        fail += 1;
-                        "FAIL"
-                    }
-                };
+                let verdict = s.verdict.label();
+                if s.verdict.is_pass() {
+                    pass += 1;
+                } else {
+                    fail += 1;
+                }
                 let caught = if s.violated.is_empty() {
                     "none".to_string()
                 } else {
@@ -37,20 +33,24 @@ pub fn print_summary(outcomes: &[Outcome], bad_inputs: &[String]) {
                 };
                 println!("{verdict}  {name:<width$}  violated: {caught}");
                 for why in &s.unmet {
-                    println!("      {why}");
+                    println!("      {}", escape_control(why));
                 }
-                if s.verdict == Verdict::Fail {
+                if !s.verdict.is_pass() {
                     println!("      replay: {}", s.replay);
                 }
             }
             Outcome::Failed { job, error } => {
                 fail += 1;
-                println!("ERROR {job:<width$}  {error}");
+                let error = error.to_string();
+                println!("ERROR {job:<width$}  {}", escape_control(&error));
             }
         }
     }
     for e in bad_inputs {
-        eprintln!("BAD   {e}");
+        // A multi-line diagnostic: escape each line, keep the line breaks.
+        for line in e.lines() {
+            eprintln!("{}", escape_control(line));
+        }
     }
     println!(
         "{pass} passed, {fail} failed{}",

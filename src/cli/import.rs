@@ -87,7 +87,7 @@ pub fn import(args: &ImportArgs<'_>) -> anyhow::Result<ExitCode> {
     );
     let scenario_path = match args.out {
         Some(path) => {
-            std::fs::write(path, text.as_bytes()).with_context(|| format!("{}", path.display()))?;
+            loopguard::output::write_atomic(path, text.as_bytes()).with_context(|| format!("{}", path.display()))?;
             eprintln!(
                 "scenario: {} ({} events from {} lines)",
                 path.display(),

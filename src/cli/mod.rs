@@ -5,13 +5,18 @@ mod check;
 mod console;
 mod explore;
 mod import;
+mod isolate;
+mod outdir;
+mod presets;
 mod replay;
 mod run;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use loopguard::sim::Engine;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,7 +36,9 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Supervisor preset (default: the scenario's `supervisor.preset`).
+        /// Supervisor preset: a name (looked up in the project's presets/,
+        /// subfolders included, then the built-ins) or a preset file
+        /// (default: the scenario's `supervisor.preset`).
         #[arg(long)]
         preset: Option<String>,
         /// Seed (default: the scenario's).
@@ -40,6 +47,11 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
+        #[command(flatten)]
+        limits: isolate::RunLimitsArgs,
+        /// Engine that moves bytes and time.
+        #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
+        engine: Engine,
     },
     /// Run every scenario in DIR with every preset its `[expect]` names: the CI gate.
     Check {
@@ -50,22 +62,48 @@ enum Command {
         /// Parallel runs (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
+        #[command(flatten)]
+        limits: isolate::RunLimitsArgs,
+        /// Engine that moves bytes and time.
+        #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
+        engine: Engine,
     },
-    /// Random fault schedules from a range of seeds; each failing one is shrunk
-    /// to the smallest scenario file that still fails.
+    /// Swarm fault schedules from a range of seeds (or for a time budget);
+    /// the first seed of each distinct failure is shrunk to the smallest
+    /// scenario file that still fails, written under `--found`.
     Explore {
-        /// Supervisor preset every schedule runs with (it must hold every invariant).
+        /// Supervisor preset every schedule runs with (it must hold every
+        /// invariant): a name or a preset file.
         #[arg(long, default_value = "stable")]
         preset: String,
-        /// Seeds, both ends included: `1..100`, `1..=100` or `7`.
-        #[arg(long, default_value = "1..100")]
-        seeds: String,
-        /// Where the minimal scenarios (`explore-<seed>.toml`) and their runs go.
+        /// Seeds, both ends included: `1..100`, `1..=100` or `7` (default 1..100).
+        #[arg(long, conflicts_with = "time")]
+        seeds: Option<String>,
+        /// Run seeds 1, 2, 3, ... for this long instead (`60s`, `10m`).
+        #[arg(long)]
+        time: Option<String>,
+        /// Where the batch (summary.json, junit.xml, index.html, run folders) goes.
         #[arg(long, default_value = "reports/explore")]
         out: PathBuf,
+        /// Where the minimal scenarios go, as regression files `check` runs.
+        #[arg(long, default_value = "scenarios/found")]
+        found: PathBuf,
         /// Parallel runs (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Engine that moves bytes and time.
+        #[arg(long, value_enum, default_value_t = Engine::Fast)]
+        engine: Engine,
+        /// Run only shard I of N (`2/3`): seeds with seed mod N = I - 1.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Run every seed even after a failure (default: stop at the first).
+        #[arg(long)]
+        keep_going: bool,
+        /// Runs proptest's shrinking may spend per failing seed (0: do not
+        /// shrink; failures are still reported).
+        #[arg(long, default_value_t = 300)]
+        shrink_runs: usize,
     },
     /// Re-run a finished run from its folder and compare the traces byte for byte.
     Replay {
@@ -99,10 +137,33 @@ enum Command {
         #[arg(long, default_value = "reports/import")]
         report: PathBuf,
     },
-    /// Rebuild the stability report from existing run folders.
+    /// List the presets `--preset NAME` finds: ./presets (subfolders
+    /// included), then the built-ins, each with its description.
+    Presets,
+    /// Rebuild the stability report from existing run folders; given several
+    /// explore batch folders (the shards of a CI matrix), merge them into `--out`.
     Report {
         #[arg(default_value = "reports")]
-        dir: PathBuf,
+        dirs: Vec<PathBuf>,
+        /// Where merged batches go (default: the first folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// One run in its own process, reported on stdout as JSON lines: what
+    /// `check` and `run` start per run (see src/cli/isolate.rs).
+    #[command(hide = true)]
+    Worker {
+        file: PathBuf,
+        #[arg(long)]
+        preset: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        limits: isolate::RunLimitsArgs,
+        #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
+        engine: Engine,
     },
 }
 
@@ -117,6 +178,25 @@ pub(crate) fn exit_code(bad_input: bool, all_as_expected: bool) -> ExitCode {
     }
 }
 
+/// `loopguard report DIR`: the report over the complete run folders; each
+/// incomplete one is named with the reason, and makes the exit status 1.
+fn report(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let (n, incomplete) = loopguard::report::rebuild_checked(dir)?;
+    for bad in &incomplete {
+        eprintln!(
+            "INCOMPLETE {}: {} (left out of the report)",
+            bad.dir.display(),
+            bad.why
+        );
+    }
+    println!("{n} runs; report: {}", dir.join("index.html").display());
+    Ok(if incomplete.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run {
@@ -124,15 +204,41 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             preset,
             seed,
             out,
-        } => run::run(&files, preset.as_deref(), seed, &out),
-        Command::Check { dir, out, jobs } => check::check(&dir, &out, jobs),
+            limits,
+            engine,
+        } => run::run(&files, preset.as_deref(), seed, &out, limits, engine),
+        Command::Check {
+            dir,
+            out,
+            jobs,
+            limits,
+            engine,
+        } => check::check(&dir, &out, jobs, limits, engine),
         Command::Explore {
             preset,
             seeds,
+            time,
             out,
+            found,
             jobs,
-        } => explore::explore(&preset, &seeds, &out, jobs),
+            engine,
+            shard,
+            keep_going,
+            shrink_runs,
+        } => explore::explore(&explore::ExploreArgs {
+            preset,
+            seeds,
+            time,
+            out,
+            found,
+            jobs,
+            engine,
+            shard,
+            keep_going,
+            shrink_runs,
+        }),
         Command::Replay { run_dir } => replay::replay(&run_dir),
+        Command::Presets => presets::presets(),
         Command::Import {
             logs,
             out,
@@ -150,10 +256,27 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             preset: &preset,
             report: &report,
         }),
-        Command::Report { dir } => {
-            let n = loopguard::report::rebuild(&dir)?;
-            println!("{n} runs; report: {}", dir.join("index.html").display());
-            Ok(ExitCode::SUCCESS)
+        Command::Report { dirs, out } => {
+            let batches = dirs.len() > 1 || out.is_some();
+            if batches && dirs.iter().all(|d| loopguard::explore::batch::is_batch(d)) {
+                let out = out.unwrap_or_else(|| dirs[0].clone());
+                return explore::merge(&dirs, &out);
+            }
+            let Some(dir) = dirs.first().filter(|_| dirs.len() == 1) else {
+                eprintln!(
+                    "several folders merge only when each is an explore batch (has summary.json)"
+                );
+                return Ok(ExitCode::from(2));
+            };
+            report(dir)
         }
+        Command::Worker {
+            file,
+            preset,
+            seed,
+            out,
+            limits,
+            engine,
+        } => Ok(isolate::worker(&file, &preset, seed, &out, &limits, engine)),
     }
 }

@@ -44,9 +44,14 @@ enum Menu {
     Crash,
     StartInstance,
     ConnectDisconnect,
+    CloseThenCrash,
 }
 
-const MENU: [Menu; 13] = [
+/// Codes after which no automatic reconnect may come within the cooldown:
+/// the faults that land close together start with one of these.
+const TERMINAL_CLOSE: [u16; 3] = [403, 411, 440];
+
+const MENU: [Menu; 14] = [
     Menu::Close,
     Menu::Refuse,
     Menu::Unavailable,
@@ -60,6 +65,7 @@ const MENU: [Menu; 13] = [
     Menu::Crash,
     Menu::StartInstance,
     Menu::ConnectDisconnect,
+    Menu::CloseThenCrash,
 ];
 
 /// The name of the scenario generated from `seed` (and of its file stem).
@@ -71,7 +77,8 @@ pub fn scenario_name(seed: u64) -> String {
 /// 0–5 dashboard tabs, 20–30 minutes, 3–8 draws from the action menu (close
 /// with a code, refuse with a transient code, unavailable, logout then pair later, ping silence,
 /// slow handshake, partition, flap, latency, loss, crash with a restart,
-/// a new instance, disconnect then connect, connect), world seed = `seed`,
+/// a new instance, disconnect then connect, connect, a terminal close then a
+/// crash 1–20 s later that restarts 2–30 s after it), world seed = `seed`,
 /// and `[expect.<preset>] holds = ["all"]`.
 ///
 /// The result has been written with [`to_toml`] and read back with
@@ -131,6 +138,7 @@ pub fn generate(seed: u64, preset: &str) -> Scenario {
         seed,
         duration,
         quiet_tail: secs(300),
+        restart_delay: crate::scenario::DEFAULT_RESTART_DELAY,
         tick: ms(10),
         users: user_ids
             .iter()
@@ -332,6 +340,28 @@ fn draw(
             state.running += 1;
             state.down_until.push(Duration::ZERO);
             push(at, Action::StartInstance, None);
+        }
+        Menu::CloseThenCrash => {
+            // Faults that land close together: a terminal close, then a crash
+            // of an instance a few seconds later that restarts inside the
+            // cooldown (a deploy right after a takeover).
+            let up = state.up(at);
+            let Some(&instance) = up.first() else {
+                return push(at, close(rng, user), None);
+            };
+            let code = TERMINAL_CLOSE[rng.random_range(0..TERMINAL_CLOSE.len())];
+            let crash_at = at + secs(rng.random_range(1..=20));
+            let restart_after = secs(rng.random_range(2..=30));
+            state.down_until[instance as usize - 1] = crash_at + restart_after;
+            push(at, Action::Close { user, code }, None);
+            push(
+                crash_at,
+                Action::Crash {
+                    instance,
+                    restart_after: Some(restart_after),
+                },
+                None,
+            );
         }
         Menu::ConnectDisconnect => {
             let up = state.up(at);

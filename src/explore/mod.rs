@@ -7,15 +7,27 @@
 //!   violated);
 //! - [`shrink`]: greedy reduction to a fixpoint under any "still fails"
 //!   predicate;
-//! - [`parse_seeds`]: `1..100` (both ends included), `1..=100` or `7`.
+//! - [`parse_seeds`]: `1..100` (both ends included), `1..=100` or `7`;
+//! - [`swarm`]: the swarm-style proptest strategy `explore` draws from, and
+//!   [`minimize`]: proptest's value-tree shrinking, then the greedy
+//!   shrinker, then merging repeats;
+//! - [`Shard`]: `--shard I/N`, which seeds of a range or a time budget
+//!   one machine of N runs.
 
+pub mod batch;
 mod generate;
+mod minimize;
+mod shard;
 mod shrink;
+pub mod swarm;
 
 use std::ops::RangeInclusive;
 
 pub use generate::{generate, scenario_name};
+pub use minimize::{fails_on, merge_repeats, minimize, Minimized};
+pub use shard::{parse_time, Shard};
 pub use shrink::shrink;
+pub use swarm::{swarm, SwarmShape};
 
 use crate::report::Verdict;
 use crate::run::execute;

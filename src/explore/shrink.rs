@@ -17,8 +17,8 @@ const MIN_DURATION: Duration = Duration::from_secs(60);
 /// user beyond the first (with its events, or with its events moved to the
 /// first user), the tabs, each event's repetition, halving each event's
 /// windows (`duration`, `down`, `up`, `delay`, `restart_after`, whole
-/// seconds, not below 1 s) and halving the scenario's duration (not below
-/// 1 min); it keeps every change under which the scenario still fails, and
+/// seconds, not below 1 s), moving each event halfway towards the one before
+/// it, and halving the scenario's duration (not below 1 min); it keeps every change under which the scenario still fails, and
 /// stops after a pass that keeps none. A change that makes the scenario
 /// invalid (it no longer reads back from its TOML) is skipped, so the result
 /// is always a valid scenario file. Deterministic when `still_fails` is.
@@ -123,6 +123,21 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
                 *ws[w] = h;
                 out.push(c);
             }
+        }
+    }
+    // Each event earlier: halfway to the event before it (or to the start).
+    for i in 0..s.events.len() {
+        let floor = if i == 0 {
+            Duration::ZERO
+        } else {
+            s.events[i - 1].at
+        };
+        let at = s.events[i].at;
+        let earlier = Duration::from_secs((floor.as_secs() + at.as_secs()) / 2);
+        if earlier > floor && earlier < at {
+            let mut c = s.clone();
+            c.events[i].at = earlier;
+            out.push(c);
         }
     }
     if let Some(d) = halve(s.duration, MIN_DURATION) {

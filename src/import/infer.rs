@@ -56,16 +56,26 @@ pub struct InferOptions {
 /// What a scenario event does, in the scenario format's words.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorldAction {
+    /// Another device logs in `times` times, again `relogin_after` after
+    /// each reconnect of the supervisor; `every` is the log's period from
+    /// one 440 to the next.
     RivalDevice {
         user: String,
         relogin_after: Duration,
         times: u32,
+        every: Duration,
     },
+    /// The endpoint closes every socket `after` it authenticates, with
+    /// `code`, for `duration`: `times` closes, the first at `first_close`,
+    /// `every` apart in the log.
     Churn {
         user: String,
         after: Duration,
         code: u16,
         duration: Duration,
+        times: u32,
+        first_close: Duration,
+        every: Duration,
     },
     Partition {
         duration: Duration,
@@ -570,6 +580,9 @@ fn build_events(
                 after: round_ms(mid),
                 code,
                 duration: to.saturating_sub(from),
+                times: u32::try_from(alike.len()).unwrap_or(u32::MAX),
+                first_close: scen(first),
+                every: period(alike.iter().map(|(i, _)| records[*i].at_ms)),
             },
             lines: alike
                 .iter()
@@ -609,6 +622,7 @@ fn build_events(
                 user,
                 relogin_after: round_ms(relogin),
                 times: u32::try_from(run.len()).unwrap_or(u32::MAX),
+                every: period(run.iter().map(|i| records[*i].at_ms)),
             },
             lines: run.iter().take(QUOTES_PER_EVENT).map(|i| quote_of(&records[*i])).collect(),
             line_count: run.len(),
@@ -763,6 +777,13 @@ fn normal_code(code: u16, left_out: &mut Vec<String>, line: usize) -> u16 {
         left_out.push(format!("line {line}: close code {code} is none the endpoint sends; replayed as 500 (bad session), as Baileys treats unknown codes."));
         500
     }
+}
+
+/// The median gap between consecutive times (at least 10 ms, a tick).
+fn period(times: impl Iterator<Item = i64>) -> Duration {
+    let times: Vec<i64> = times.collect();
+    let mut gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    round_ms(median(&mut gaps).unwrap_or(60_000).max(10))
 }
 
 fn round_ms(ms: i64) -> Duration {

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::infer::{Inference, WorldAction, WorldEvent};
 use super::line::LogSet;
@@ -71,6 +72,12 @@ pub fn to_scenario_text(inference: &Inference, from: &Provenance<'_>) -> String 
     for note in &inference.inferred {
         wrap_comment(&mut out, "   ", &format!("- {note}"));
     }
+    let _ = writeln!(out, "#\n# Written with today's actions: rival logins and churn as `close` events repeated at the");
+    let _ = writeln!(out, "# log's period, stream errors as the close they amount to (the format has no `rival_device`,");
+    let _ = writeln!(
+        out,
+        "# `churn` or `stream_error` yet); the rules above are what they stand for."
+    );
     let _ = writeln!(out, "#\n# Left out:");
     for note in &inference.left_out {
         wrap_comment(&mut out, "   ", &format!("- {note}"));
@@ -165,33 +172,39 @@ fn write_event(out: &mut String, event: &WorldEvent, files: &[PathBuf]) {
         toml_str(&format_duration(event.at))
     );
     let d = |d: std::time::Duration| toml_str(&format_duration(d));
-    match &event.action {
-        WorldAction::RivalDevice {
-            user,
-            relogin_after,
-            times,
-        } => {
-            let _ = writeln!(out, "action = \"rival_device\"\nuser = {}", toml_str(user));
-            if *times > 1 {
-                let _ = writeln!(
-                    out,
-                    "relogin_after = {}\ntimes = {times}",
-                    d(*relogin_after)
-                );
-            }
+    let repeat = |every: Duration, times: u32| {
+        if times > 1 {
+            format!("repeat = {{ every = {}, times = {times} }}\n", d(every))
+        } else {
+            String::new()
         }
+    };
+    match &event.action {
+        // The scenario format has no `rival_device` yet (issue 8): the rival's
+        // logins are the endpoint's 440 closes at the log's period.
+        WorldAction::RivalDevice {
+            user, times, every, ..
+        } => {
+            let _ = write!(
+                out,
+                "action = \"close\"\nuser = {}\ncode = 440\n{}",
+                toml_str(user),
+                repeat(*every, *times)
+            );
+        }
+        // No `churn` yet either: the closes at the log's period.
         WorldAction::Churn {
             user,
-            after,
             code,
-            duration,
+            times,
+            every,
+            ..
         } => {
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "action = \"churn\"\nuser = {}\nafter = {}\ncode = {code}\nduration = {}",
+                "action = \"close\"\nuser = {}\ncode = {code}\n{}",
                 toml_str(user),
-                d(*after),
-                d(*duration)
+                repeat(*every, *times)
             );
         }
         WorldAction::Partition { duration } => {
@@ -214,23 +227,45 @@ fn write_event(out: &mut String, event: &WorldEvent, files: &[PathBuf]) {
         WorldAction::Pair { user } => {
             let _ = writeln!(out, "action = \"pair\"\nuser = {}", toml_str(user));
         }
-        WorldAction::StreamError {
-            user,
-            code,
-            child,
-            child_type,
-        } => {
-            let _ = writeln!(out, "action = \"stream_error\"\nuser = {}", toml_str(user));
-            if let Some(code) = code {
-                let _ = writeln!(out, "code = {code}");
+        // No `stream_error` with a child yet: the close it amounts to, in
+        // Baileys' order (the code, then a conflict child, else 500); a
+        // logged-out device is `logout` (401 on every later connect too).
+        WorldAction::StreamError { user, .. } => match stream_error_code(&event.action) {
+            401 => {
+                let _ = writeln!(out, "action = \"logout\"\nuser = {}", toml_str(user));
             }
-            if let Some(child) = child {
-                let _ = writeln!(out, "child = {}", toml_str(child));
+            code => {
+                let _ = writeln!(
+                    out,
+                    "action = \"close\"\nuser = {}\ncode = {code}",
+                    toml_str(user)
+                );
             }
-            if let Some(t) = child_type {
-                let _ = writeln!(out, "child_type = {}", toml_str(t));
-            }
-        }
+        },
+    }
+}
+
+/// The close code a stream error amounts to, in Baileys' order.
+pub fn stream_error_code(action: &WorldAction) -> u16 {
+    let WorldAction::StreamError {
+        code,
+        child,
+        child_type,
+        ..
+    } = action
+    else {
+        return 500;
+    };
+    let code = match (code, child.as_deref(), child_type.as_deref()) {
+        (Some(c), _, _) => *c,
+        (None, Some("conflict"), Some("device_removed")) => 401,
+        (None, Some("conflict"), _) => 440,
+        _ => 500,
+    };
+    if super::infer::SCENARIO_CODES.contains(&code) {
+        code
+    } else {
+        500
     }
 }
 

@@ -54,7 +54,8 @@ impl Invariant for EventuallyConnected {
         for facts in ctx.users.iter().filter(|u| u.enabled) {
             let user = facts.id.as_str();
             let rows = by_user.get(user).map(Vec::as_slice).unwrap_or(&[]);
-            let Some(start) = clock_start(trace, user, facts.paired, rows, ctx, last_fault_end)
+            let Some(start) =
+                clock_start(trace, user, facts.paired, rows, ctx, last_fault_end, params)
             else {
                 continue;
             };
@@ -80,6 +81,7 @@ fn clock_start(
     rows: &[usize],
     ctx: &RunContext,
     last_fault_end: Option<usize>,
+    params: &Params,
 ) -> Option<Start> {
     let mut paired_row = None;
     let mut manual_connect_after_disconnect = None;
@@ -87,6 +89,12 @@ fn clock_start(
     let mut ever_disconnected = false;
     for &row in rows {
         match &trace[row].kind {
+            EventKind::EndpointClosed {
+                code: Some(code), ..
+            } if params.terminal_codes.contains(code) => {
+                disconnected = true;
+                ever_disconnected = true;
+            }
             EventKind::UserPaired {} => {
                 paired_row.get_or_insert(row);
             }

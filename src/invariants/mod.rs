@@ -1,4 +1,6 @@
-//! The oracle: SPEC's eight invariants, judged on a run's trace.
+//! The oracle: SPEC's eight invariants and four more (`settles`,
+//! `terminal_codes_respected`, `dead_link_detected`, `credentials_kept`),
+//! judged on a run's trace.
 //!
 //! Parameters default to the reference's numbers: they are the requirement,
 //! independent of the preset under test.
@@ -8,6 +10,13 @@
 //! crashes, button presses). The supervisor's account (attempts, sessions,
 //! keep-alives, store writes) is read only where an invariant is about it;
 //! it explains a verdict and never excuses one.
+//!
+//! Ground truth beyond sockets: `dial_during_request` (a dial made while the
+//! harness's listener served a request, see `crate::request_context`),
+//! `host_work_sampled` (each app host's live tokio tasks, HTTP connections
+//! and open sockets every 10 s) and `socket_last_received` (when a socket
+//! last received bytes). Each checker's doc says what it judges, on which
+//! records, with which parameters ([`Params`]) and why.
 //!
 //! Rows are ordered by their index in the trace (recording order), which
 //! breaks ties between rows stamped with the same millisecond.
@@ -21,26 +30,36 @@ use crate::trace::{TraceEvent, UserId};
 
 mod backoff_schedule;
 mod common;
+mod credentials_kept;
+mod dead_link_detected;
 mod episodes;
 mod eventually_connected;
 mod max_attempts;
 mod no_zombie_work;
 mod reconnect_cooldown;
+mod settles;
 mod single_socket;
+mod status_private;
 mod status_read_only;
 mod store_matches_truth;
+mod terminal_codes_respected;
 
 pub use backoff_schedule::BackoffSchedule;
+pub use credentials_kept::CredentialsKept;
+pub use dead_link_detected::DeadLinkDetected;
 pub use eventually_connected::EventuallyConnected;
 pub use max_attempts::MaxAttempts;
 pub use no_zombie_work::NoZombieWork;
 pub use reconnect_cooldown::ReconnectCooldown;
+pub use settles::Settles;
 pub use single_socket::SingleSocket;
+pub use status_private::StatusPrivate;
 pub use status_read_only::StatusReadOnly;
 pub use store_matches_truth::StoreMatchesTruth;
+pub use terminal_codes_respected::TerminalCodesRespected;
 
 /// Ids of every invariant, in report order.
-pub const INVARIANT_IDS: [&str; 8] = [
+pub const INVARIANT_IDS: [&str; 13] = [
     "single_socket",
     "reconnect_cooldown",
     "max_attempts",
@@ -49,6 +68,11 @@ pub const INVARIANT_IDS: [&str; 8] = [
     "eventually_connected",
     "store_matches_truth",
     "no_zombie_work",
+    "settles",
+    "terminal_codes_respected",
+    "dead_link_detected",
+    "credentials_kept",
+    "status_private",
 ];
 
 /// One broken promise, with the events that prove it.
@@ -102,6 +126,32 @@ pub struct Params {
     /// Close codes after which no automatic reconnect may come within the
     /// cooldown.
     pub non_retryable_codes: Vec<u16>,
+    /// Close codes after which no automatic attempt may come at all until a
+    /// person acts (reference: 401 logged out, 403 forbidden, 411
+    /// multi-device mismatch).
+    pub terminal_codes: Vec<u16>,
+    /// How long a dial plus handshake may take (reference: 20 s); the stored
+    /// status may say CONNECTING for this plus `store_grace`.
+    pub connect_timeout: Duration,
+    /// Keep-alive period (reference: 30 s).
+    pub keepalive_interval: Duration,
+    /// Silence beyond `keepalive_interval` after which a link is dead
+    /// (reference: 5 s).
+    pub dead_link_grace: Duration,
+    /// The simulation's tick: a deadline is met within one (the run sets it
+    /// from the scenario).
+    pub tick: Duration,
+    /// The window the churn budgets of `settles` count over.
+    pub churn_window: Duration,
+    /// Status transitions one attempt may cause (CONNECTING, then CONNECTED
+    /// or QR_PENDING, then DISCONNECTED).
+    pub transitions_per_attempt: u32,
+    /// Tasks an app instance may run beside its per-user and per-socket work
+    /// (the auto-reconnector, and one task finishing its last poll).
+    pub work_fixed_tasks: u64,
+    /// Tasks per user an instance may run without a socket (a backoff timer
+    /// or a dial in flight).
+    pub work_tasks_per_user: u64,
 }
 
 impl Default for Params {
@@ -115,6 +165,15 @@ impl Default for Params {
             recover_within: Duration::from_secs(180),
             store_grace: Duration::from_secs(5),
             non_retryable_codes: vec![440, 401, 403, 411],
+            terminal_codes: vec![401, 403, 411],
+            connect_timeout: Duration::from_secs(20),
+            keepalive_interval: Duration::from_secs(30),
+            dead_link_grace: Duration::from_secs(5),
+            tick: Duration::from_millis(10),
+            churn_window: Duration::from_secs(60),
+            transitions_per_attempt: 3,
+            work_fixed_tasks: 2,
+            work_tasks_per_user: 1,
         }
     }
 }
@@ -146,6 +205,11 @@ pub fn all() -> Vec<Box<dyn Invariant>> {
         Box::new(EventuallyConnected),
         Box::new(StoreMatchesTruth),
         Box::new(NoZombieWork),
+        Box::new(Settles),
+        Box::new(TerminalCodesRespected),
+        Box::new(DeadLinkDetected),
+        Box::new(CredentialsKept),
+        Box::new(StatusPrivate),
     ]
 }
 

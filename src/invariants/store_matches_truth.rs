@@ -15,8 +15,12 @@ use super::{Invariant, Params, RunContext, Violation};
 /// sockets (SPEC): U is connected while its client holds a socket the
 /// endpoint authenticated, even if the endpoint's end closed in a message
 /// the network lost. It mismatches when it says `CONNECTED` while U is not
-/// connected, or `DISCONNECTED`/`QR_PENDING` while U is; `CONNECTING` claims
-/// neither (the answer to a hello may still be on its way).
+/// connected, or `DISCONNECTED`/`QR_PENDING` while U is. `CONNECTING`
+/// claims neither (the answer to a hello may still be on its way), but only
+/// for `connect_timeout` (20 s, the longest a dial plus handshake may take)
+/// from the first of a run of `CONNECTING` writes: past that it is a
+/// mismatch, with or without a live socket, so a status stuck in CONNECTING
+/// is a violation once it lasts `connect_timeout` + `store_grace`.
 /// A mismatch is not counted while the host that last wrote U's row is
 /// crashed, nor for `store_grace` after it restarts. A counted mismatch
 /// lasting longer than `store_grace` is one violation, at its start plus
@@ -32,8 +36,8 @@ impl Invariant for StoreMatchesTruth {
 
     fn meaning(&self) -> &'static str {
         "the stored status agrees with the client-side sockets (CONNECTED while the client holds \
-         an authenticated socket, never DISCONNECTED then) \
-         within a 5 s grace"
+         an authenticated socket, never DISCONNECTED then) within a 5 s grace; CONNECTING lasts \
+         at most the 20 s connect timeout plus that grace"
     }
 
     fn check(
@@ -123,8 +127,31 @@ fn judge_user(
     let mut writes: Vec<usize> = writes.to_vec();
     writes.sort_by_key(|r| (trace[*r].at, *r));
 
+    // When each write's CONNECTING began: the first of a run of CONNECTING
+    // writes (a rewrite of CONNECTING does not restart the clock).
+    let mut connecting_since: Vec<Option<Duration>> = Vec::with_capacity(writes.len());
+    for (k, r) in writes.iter().enumerate() {
+        let since = match trace[*r].kind {
+            EventKind::StoreWritten {
+                status: ConnectionState::Connecting,
+                ..
+            } => Some(
+                k.checked_sub(1)
+                    .and_then(|j| connecting_since[j])
+                    .unwrap_or(trace[*r].at),
+            ),
+            _ => None,
+        };
+        connecting_since.push(since);
+    }
     let mut points: Vec<Duration> = vec![Duration::ZERO];
     points.extend(writes.iter().map(|r| trace[*r].at));
+    points.extend(
+        connecting_since
+            .iter()
+            .flatten()
+            .map(|t| *t + params.connect_timeout),
+    );
     for i in &ut.client_connected {
         points.push(i.start);
         points.extend(i.end);
@@ -150,7 +177,15 @@ fn judge_user(
         } else {
             secs(lasted)
         };
-        let message = if s.connected {
+        let message = if s.stored == ConnectionState::Connecting {
+            format!(
+                "the store said CONNECTING for {how_long} past the {} a connect may take (from {}); \
+                 the grace is {}",
+                param(params.connect_timeout),
+                secs(s.start),
+                param(grace),
+            )
+        } else if s.connected {
             format!(
                 "the user was connected but the store said {} for {how_long} (from {}); the grace is {}",
                 s.stored,
@@ -188,13 +223,17 @@ fn judge_user(
             _ => (ConnectionState::Disconnected, None),
         };
         let connected = connected_at(&ut.client_connected, p).is_some();
+        let stuck = next_write
+            .checked_sub(1)
+            .and_then(|k| connecting_since[k])
+            .is_some_and(|since| p >= since + params.connect_timeout);
         let exempt = writer.and_then(|h| windows.get(h)).is_some_and(|ws| {
             ws.iter()
                 .any(|(from, to)| *from <= p && to.is_none_or(|to| p < to))
         });
         let mismatch = match stored {
             ConnectionState::Connected => !connected,
-            ConnectionState::Connecting => false,
+            ConnectionState::Connecting => stuck,
             ConnectionState::Disconnected | ConnectionState::QrPending => connected,
         };
         let counted = mismatch && !exempt;

@@ -52,5 +52,5 @@ impl ReportError {
 
 /// Writes `contents` to `path`, naming the file on failure.
 pub(crate) fn write_file(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
-    std::fs::write(path, contents).map_err(|e| ReportError::io(path, e))
+    crate::output::write_atomic(path, contents).map_err(|e| ReportError::io(path, e))
 }

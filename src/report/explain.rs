@@ -200,7 +200,11 @@ impl Overview {
         for (s, m) in runs {
             match s.verdict {
                 Verdict::Pass => o.passed += 1,
-                Verdict::Fail => o.failed += 1,
+                Verdict::Fail
+                | Verdict::Crashed
+                | Verdict::Hung
+                | Verdict::Runaway
+                | Verdict::Interrupted => o.failed += 1,
             }
             o.violations += s.violations_total() as usize;
             for id in crate::invariants::INVARIANT_IDS {
@@ -308,4 +312,64 @@ pub fn recovery(median: Option<Duration>, max: Option<Duration>, unrecovered: u3
         out.push_str(&format!(" ({unrecovered} not recovered)"));
     }
     out
+}
+
+/// The chip label of a violation the run's expectation neither required
+/// nor forbade (a bug preset breaking more than the scenario asks about).
+pub const ALLOWED_LABEL: &str = "violated, allowed on this preset";
+
+/// Whether a violated invariant is one this run's expectation did not
+/// require to hold: shown grey, never as a failure.
+pub fn is_allowed(s: &RunSummary, id: &str, o: Outcome) -> bool {
+    o == Outcome::Broken && !s.expected_holds.iter().any(|h| h == id)
+}
+
+/// What a run's uptime figure means, which is what its colour says: a
+/// large number on a looping bug preset is no success, and a correct run
+/// that rode out the scenario's outages is no failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UptimeTone {
+    /// A clean pass: every invariant held; the figure is what a correct
+    /// supervisor got under this scenario's faults.
+    Trusted,
+    /// A pass by catching the bug the preset carries: the figure is a
+    /// buggy supervisor's, whatever its size.
+    Caught,
+    /// The run failed: the figure is no credit.
+    Failed,
+}
+
+impl UptimeTone {
+    /// CSS class.
+    pub fn class(self) -> &'static str {
+        match self {
+            UptimeTone::Trusted => "trusted",
+            UptimeTone::Caught => "caught",
+            UptimeTone::Failed => "bad",
+        }
+    }
+}
+
+/// The tone of a run's uptime and the sentence saying why.
+pub fn uptime_tone(s: &RunSummary) -> (UptimeTone, String) {
+    const DEF: &str = "uptime counts only time with exactly one authenticated socket";
+    if s.verdict != Verdict::Pass {
+        (
+            UptimeTone::Failed,
+            format!("{DEF}; this run failed, so its uptime is no credit"),
+        )
+    } else if !s.violated.is_empty() {
+        (
+            UptimeTone::Caught,
+            format!(
+                "{DEF}; this preset broke {} as expected, so the figure is a buggy supervisor's",
+                s.violated.join(", ")
+            ),
+        )
+    } else {
+        (
+            UptimeTone::Trusted,
+            format!("{DEF}; every invariant held, so any time down is the scenario's faults"),
+        )
+    }
 }

@@ -71,10 +71,16 @@ pub fn markdown(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
+            '\n' | '\r' | '\t' => out.push(' '),
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
                 out.push('\\');
                 out.push(c);
+            }
+            // ESC, BEL and the rest would act on a terminal that shows the
+            // file (`cat report.md`): shown as visible escapes instead.
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                out.push_str(&crate::output::escape_control(c.encode_utf8(&mut buf)));
             }
             c => out.push(c),
         }

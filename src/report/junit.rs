@@ -13,8 +13,16 @@ pub fn write_junit(path: &Path, runs: &[RunSummary], bad_inputs: &[String]) -> s
     for run in runs {
         let status = match run.verdict {
             Verdict::Pass => TestCaseStatus::success(),
-            Verdict::Fail => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            verdict => {
+                // A run that did not finish (crashed, hung, runaway,
+                // interrupted) is an error of the harness's run, not a
+                // judged failure of the supervisor.
+                let kind = if verdict == Verdict::Fail {
+                    NonSuccessKind::Failure
+                } else {
+                    NonSuccessKind::Error
+                };
+                let mut s = TestCaseStatus::non_success(kind);
                 s.set_message(run.unmet.first().cloned().unwrap_or_default());
                 s.set_description(format!("{}\nreplay: {}", run.unmet.join("\n"), run.replay));
                 s
@@ -31,5 +39,5 @@ pub fn write_junit(path: &Path, runs: &[RunSummary], bad_inputs: &[String]) -> s
     }
     report.add_test_suite(suite);
     let xml = report.to_string().map_err(std::io::Error::other)?;
-    std::fs::write(path, xml)
+    crate::output::write_atomic(path, xml.as_bytes())
 }

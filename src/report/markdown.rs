@@ -106,11 +106,9 @@ pub fn render(runs: &[(RunSummary, RunMetrics)]) -> String {
     m
 }
 
-fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "✅ PASS",
-        Verdict::Fail => "❌ FAIL",
-    }
+fn verdict_word(v: Verdict) -> String {
+    let mark = if v.is_pass() { "✅" } else { "❌" };
+    format!("{mark} {}", v.label())
 }
 
 fn links(run: &str) -> String {

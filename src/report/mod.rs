@@ -20,7 +20,10 @@ pub mod timeline;
 pub use junit::write_junit;
 
 pub use error::ReportError;
-pub use folder::{load_run, load_runs, rebuild, run_metrics, write_stability_report};
+pub use folder::{
+    load_complete_run, load_run, load_runs, load_runs_checked, rebuild, rebuild_checked,
+    run_metrics, write_stability_report, IncompleteRun,
+};
 pub use metrics::{metrics, metrics_for_users, RunMetrics, UserMetrics};
 pub use summary::*;
 pub use timeline::write_timeline;

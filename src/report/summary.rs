@@ -9,13 +9,7 @@ pub const KEPT_PER_INVARIANT: usize = 100;
 /// Evidence rows kept per violation in `summary.json`.
 pub const KEPT_EVIDENCE_ROWS: usize = 12;
 
-/// Whether a run came out as its scenario expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Pass,
-    Fail,
-}
+pub use crate::verdict::Verdict;
 
 /// `summary.json` of one run: everything the console, JUnit and the
 /// stability report say about it, besides what they compute from the trace.
@@ -55,6 +49,25 @@ pub struct RunSummary {
     /// The one command that replays this run.
     pub replay: String,
     pub trace_events: usize,
+    /// The folder's own copies of the run's inputs, and the hashes that make
+    /// it checkable; absent in folders of runs that never finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<RunFiles>,
+}
+
+/// What a complete run folder holds besides `summary.json`, each with its
+/// SHA-256 (hex): `replay` runs the copies, from any directory, and
+/// `report` checks the trace against its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFiles {
+    /// Copy of the scenario file, in the run folder.
+    pub scenario: String,
+    pub scenario_sha256: String,
+    /// The resolved policy (the preset after the scenario's overrides), TOML.
+    pub policy: String,
+    pub policy_sha256: String,
+    /// `trace.csv` as written.
+    pub trace_sha256: String,
 }
 
 impl RunSummary {

@@ -1,6 +1,8 @@
 //! Why a scenario file was refused: always one line naming file, line and field.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A scenario file that could not be read or does not say something loopguard
 /// can run. Its `Display` is one line:
@@ -29,7 +31,7 @@ pub enum ScenarioError {
         source: std::io::Error,
     },
     /// The file was read but is not a valid scenario.
-    #[error("{}:{line}: {}{message}", .file.display(), prefix(.context.as_deref()))]
+    #[error("{}:{line}: {}{message}{}", .file.display(), prefix(.context.as_deref()), suffix(.detail.help.as_deref()))]
     Invalid {
         file: PathBuf,
         /// 1-based line.
@@ -40,7 +42,38 @@ pub enum ScenarioError {
         /// or missing field the table holding it).
         context: Option<String>,
         message: String,
+        /// Help, place and text for the rendered form (boxed: an error is
+        /// passed around by value on every parse step).
+        detail: Box<Detail>,
     },
+}
+
+/// What [`render`](crate::scenario::render) needs beyond the one-line form.
+#[derive(Debug, Default)]
+pub struct Detail {
+    /// What to write instead, when the message does not say it already
+    /// (shown in parentheses on the one-line form, as `help:` rendered).
+    pub help: Option<String>,
+    /// Byte range of the offending key or value in the file, when known
+    /// (the caret of the rendered snippet).
+    pub span: Option<Range<usize>>,
+    /// The file's text, for the rendered snippet.
+    pub text: Option<SourceText>,
+}
+
+/// A file's text, shared by its errors; its `Debug` is only its length, so a
+/// failing test does not print the whole file.
+#[derive(Clone)]
+pub struct SourceText(pub Arc<str>);
+
+impl std::fmt::Debug for SourceText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SourceText({} bytes)", self.0.len())
+    }
+}
+
+fn suffix(help: Option<&str>) -> String {
+    help.map(|h| format!(" ({h})")).unwrap_or_default()
 }
 
 fn prefix(context: Option<&str>) -> String {
@@ -73,6 +106,7 @@ impl ScenarioError {
             context: field.clone(),
             field,
             message: one_line(message.into()),
+            detail: Box::default(),
         }
     }
 
@@ -91,7 +125,35 @@ impl ScenarioError {
             field: Some(join(parent, key)),
             context: (!parent.is_empty()).then(|| parent.to_string()),
             message: one_line(message.into()),
+            detail: Box::default(),
         }
+    }
+
+    /// The same error, saying what to write instead.
+    pub(crate) fn with_help(mut self, what: impl Into<String>) -> Self {
+        if let ScenarioError::Invalid { detail, .. } = &mut self {
+            detail.help = Some(one_line(what.into()));
+        }
+        self
+    }
+
+    /// The same error, pointing at bytes `at` of the file.
+    pub(crate) fn with_span(mut self, at: Range<usize>) -> Self {
+        if let ScenarioError::Invalid { detail, .. } = &mut self {
+            detail.span = Some(at);
+        }
+        self
+    }
+
+    /// The same error, carrying the file's text for its snippet (kept if it
+    /// has one already).
+    pub(crate) fn with_text(mut self, source: &Arc<str>) -> Self {
+        if let ScenarioError::Invalid { detail, .. } = &mut self {
+            detail
+                .text
+                .get_or_insert_with(|| SourceText(Arc::clone(source)));
+        }
+        self
     }
 
     /// The file, as it was given.
@@ -116,6 +178,41 @@ impl ScenarioError {
         match self {
             ScenarioError::Read { .. } => None,
             ScenarioError::Invalid { field, .. } => field.as_deref(),
+        }
+    }
+
+    /// What the one-line form prefixes the message with: the field, or for an
+    /// unknown or missing field the table holding it.
+    pub fn context(&self) -> Option<&str> {
+        match self {
+            ScenarioError::Invalid {
+                context: Some(c), ..
+            } if !c.is_empty() => Some(c),
+            _ => None,
+        }
+    }
+
+    /// What to write instead, when it is not in the message already.
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            ScenarioError::Read { .. } => None,
+            ScenarioError::Invalid { detail, .. } => detail.help.as_deref(),
+        }
+    }
+
+    /// Byte range in the file the error is about, when known.
+    pub fn span(&self) -> Option<Range<usize>> {
+        match self {
+            ScenarioError::Read { .. } => None,
+            ScenarioError::Invalid { detail, .. } => detail.span.clone(),
+        }
+    }
+
+    /// The file's text, when the error carries it.
+    pub fn source_text(&self) -> Option<&str> {
+        match self {
+            ScenarioError::Invalid { detail, .. } => detail.text.as_ref().map(|t| &*t.0),
+            ScenarioError::Read { .. } => None,
         }
     }
 

@@ -8,8 +8,11 @@
 //! # Format
 //!
 //! Durations are strings with a unit: `"250ms"`, `"90s"`, `"5m"`, `"2h"`,
-//! `"1h 30m"` (humantime syntax; never negative). Array indices in error
-//! messages count from 0 (`events[0]` is the first `[[events]]`).
+//! `"1h 30m"` (humantime syntax; never negative). Long unit names are a
+//! feature of that syntax and are accepted on purpose: `"5 minutes"`,
+//! `"2 hours"`, `"1hour 30min"` read as `5m`, `2h`, `1h 30m`; an unknown unit
+//! (`"5 parsecs"`) is an error. Array indices in error messages count from 0
+//! (`events[0]` is the first `[[events]]`).
 //!
 //! ```toml
 //! name = "repeated_440"          # default: the file stem; names the report folder
@@ -18,7 +21,9 @@
 //! seed = 7                       # default: 1
 //! duration = "30m"               # scripted part of the run; default 10m
 //! quiet_tail = "5m"              # fault-free time kept at the end; default 5m
-//! tick = "10ms"                  # turmoil tick, > 0; default 10ms
+//! restart_delay = "10s"          # an app that exits on its own (exit_on_codes) is
+//!                                # restarted this long after; default 100ms (Docker's)
+//! tick = "10ms"                  # turmoil tick, 1ms..=1s; default 10ms
 //! instances = 1                  # app instances from the start, >= 1; default 1
 //!
 //! [[users]]                      # default: one user `alice`, paired and enabled
@@ -27,7 +32,7 @@
 //! enabled = true                 # walked by the auto-reconnector. Default true
 //!
 //! [supervisor]
-//! preset = "stable"              # legacy | seed-fix | stable; default stable
+//! preset = "stable"              # a built-in or a presets/ file stem; default stable
 //! [supervisor.overrides]         # any policy knob, checked against every preset
 //! cooldown = "90s"
 //!
@@ -63,6 +68,29 @@
 //! holds = ["all"]                # all = every invariant not in `violates`
 //! ```
 //!
+//! # Limits
+//!
+//! No file can crash, hang or exhaust the gate ([`limits`] holds the
+//! numbers, each refused at its file, line and field): a file is at most
+//! 1 MiB of UTF-8 and says something (an empty or comments-only file is
+//! refused: it would run the defaults and pass); every duration is at most
+//! 7 days; `duration` at least 1 s and 100 ticks; `tick` 1 ms to 1 s; a run
+//! at most 60,480,000 ticks; 100,000 event occurrences in all (repetitions
+//! included, counted before they are expanded); 10,000 users, 10,000 tabs
+//! open at once, 64 app instances at once; strings 256 characters
+//! (`description` 10,000, keys 64); `name` 1 to 64 ASCII letters, digits,
+//! `.`, `_` and `-`, not starting with `.` or `-` (it names the report
+//! folder; the default from the file stem has each unsafe character made
+//! `_`).
+//!
+//! # Errors
+//!
+//! [`ScenarioError`]'s `Display` is one line (`file:line: field: message`);
+//! [`render`] shows it the way rustc does: `error:`, `--> file:line:col`, the
+//! source line with a caret under the key or value, and a `help:` line. A
+//! bracket or multi-line string left open is reported where it opens, and
+//! JSON given in place of TOML is recognised.
+//!
 //! # Actions
 //!
 //! Every event takes `at`, `action` and optionally `repeat`; besides those an
@@ -88,6 +116,7 @@
 //! | `start_instance` | — | one more app instance starts (numbered next) |
 //! | `open_tabs`, `close_tabs` | `count` | dashboard tabs open or close |
 //! | `connect`, `disconnect` | `user`, `instance` | the dashboard's buttons, pressed on an instance |
+//! | `foreign_tab` | `user`, `target` (required, another user), `duration` (required), `poll_interval` (default 5s), `button` (`disconnect`, `connect` or `none`; default `disconnect`) | for `duration`, a tab logged in as `user` (carrying `user`'s session cookie) reads `target`'s status every `poll_interval` and presses `target`'s `button` after each read |
 //!
 //! Close codes: 401, 403, 408, 411, 428, 440, 500, 503, 515.
 //!
@@ -99,12 +128,17 @@
 //!
 //! # Expectations
 //!
-//! `[expect.<preset>]` (preset one of `legacy`, `seed-fix`, `stable`) holds
+//! `[expect.<preset>]` (any preset name: a built-in `legacy`, `seed-fix`,
+//! `stable`, or a file stem in the project's `presets/`, looked up when the
+//! scenario runs; `check` runs every preset named) holds
 //! `holds` and/or `violates`: lists of invariant ids (`single_socket`,
 //! `reconnect_cooldown`, `max_attempts`, `backoff_schedule`,
 //! `status_read_only`, `eventually_connected`, `store_matches_truth`,
-//! `no_zombie_work`). `holds = ["all"]` is expanded to every invariant not in
+//! `no_zombie_work`, `settles`, `terminal_codes_respected`,
+//! `dead_link_detected`, `credentials_kept`, `status_private`). `holds = ["all"]` is expanded to every invariant not in
 //! `violates`. A preset without an entry must hold every invariant.
+//!
+//! Every field and action, with units, defaults and limits: docs/scenarios.md.
 //!
 //! # Writing
 //!
@@ -118,14 +152,27 @@
 //! preset when the file is read, so an unknown knob or a bad value is refused
 //! at its line whichever preset later runs.
 
+mod diagnostic;
 mod duration;
 mod error;
+pub mod limits;
 mod model;
 mod parse;
+mod read;
+mod syntax;
 mod write;
 
+pub use diagnostic::{render, render_at};
 pub use duration::{format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use model::*;
-pub use parse::{load, load_dir, parse, ACTIONS, LINK_NAMES};
+pub use parse::{load, load_dir, parse, ACTIONS, DEFAULT_RESTART_DELAY, LINK_NAMES};
+/// The keys each part of a scenario file accepts, as the parser checks them
+/// (docs/scenarios.md is tested against these).
+pub mod keys {
+    pub use super::parse::{
+        EVENT_KEYS, EXPECT_KEYS, NETWORK_KEYS, REPEAT_KEYS, SUPERVISOR_KEYS, TABS_KEYS, TOP_KEYS,
+        USER_KEYS,
+    };
+}
 pub use write::to_toml;

@@ -35,6 +35,10 @@ pub struct Scenario {
     /// Per preset name: what must hold and what must be caught. A run with a
     /// preset that has no entry checks that every invariant holds.
     pub expect: BTreeMap<String, Expectation>,
+    /// How long the world waits before restarting an app process that
+    /// exited on its own (`exit_on_codes`), as a container restart policy
+    /// does. Default: 100 ms, Docker's first restart delay.
+    pub restart_delay: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +195,56 @@ pub enum Action {
         user: String,
         instance: u32,
     },
+    /// `foreign_tab`: for `duration`, a dashboard tab logged in as `user`
+    /// (carrying `user`'s session token) polls `target`'s status every
+    /// `poll_interval` and presses `target`'s `button` after each poll.
+    ForeignTab {
+        user: String,
+        target: String,
+        poll_interval: Duration,
+        button: Button,
+        duration: Duration,
+    },
+}
+
+/// Which of another user's buttons a `foreign_tab` presses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Connect,
+    Disconnect,
+    /// Only reads the status.
+    None,
+}
+
+impl Button {
+    /// Words as written in files.
+    pub const NAMES: [&'static str; 3] = ["connect", "disconnect", "none"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Button::Connect => "connect",
+            Button::Disconnect => "disconnect",
+            Button::None => "none",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Button> {
+        match word {
+            "connect" => Some(Button::Connect),
+            "disconnect" => Some(Button::Disconnect),
+            "none" => Some(Button::None),
+            _ => None,
+        }
+    }
+
+    /// `Some(true)` for connect, `Some(false)` for disconnect.
+    pub fn connects(self) -> Option<bool> {
+        match self {
+            Button::Connect => Some(true),
+            Button::Disconnect => Some(false),
+            Button::None => None,
+        }
+    }
 }
 
 impl Action {
@@ -214,6 +268,7 @@ impl Action {
             Action::CloseTabs { .. } => "close_tabs",
             Action::Connect { .. } => "connect",
             Action::Disconnect { .. } => "disconnect",
+            Action::ForeignTab { .. } => "foreign_tab",
         }
     }
 
@@ -226,7 +281,8 @@ impl Action {
             | Action::Partition { duration, .. }
             | Action::Flap { duration, .. }
             | Action::Latency { duration, .. }
-            | Action::Loss { duration, .. } => *duration,
+            | Action::Loss { duration, .. }
+            | Action::ForeignTab { duration, .. } => *duration,
             Action::Crash { restart_after, .. } => restart_after.unwrap_or_default(),
             _ => Duration::ZERO,
         }
@@ -245,13 +301,14 @@ pub struct Expectation {
 
 impl Scenario {
     /// Every event occurrence with repetitions expanded, in time order
-    /// (file order among equal times).
+    /// (file order among equal times). Times saturate rather than overflow
+    /// (a parsed scenario is within [`limits`](super::limits) anyway).
     pub fn timeline(&self) -> Vec<(Duration, &EventSpec)> {
         let mut out = Vec::new();
         for e in &self.events {
             let (every, times) = e.repeat.map_or((Duration::ZERO, 1), |r| (r.every, r.times));
             for i in 0..times {
-                out.push((e.at + every * i, e));
+                out.push((e.at.saturating_add(every.saturating_mul(i)), e));
             }
         }
         out.sort_by_key(|(t, _)| *t);
@@ -262,7 +319,7 @@ impl Scenario {
     pub fn faults_end(&self) -> Duration {
         self.timeline()
             .iter()
-            .map(|(t, e)| *t + e.action.fault_duration())
+            .map(|(t, e)| t.saturating_add(e.action.fault_duration()))
             .max()
             .unwrap_or_default()
     }
@@ -270,6 +327,8 @@ impl Scenario {
     /// Total virtual length of a run: the scripted part, then a quiet tail
     /// after both it and the last fault.
     pub fn run_length(&self) -> Duration {
-        self.duration.max(self.faults_end()) + self.quiet_tail
+        self.duration
+            .max(self.faults_end())
+            .saturating_add(self.quiet_tail)
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
@@ -12,6 +13,7 @@ use toml::Spanned;
 
 use super::duration::{format_duration, parse_duration};
 use super::error::{join, ScenarioError};
+use super::limits::{self, Refusal};
 use super::model::*;
 use crate::close_code::CloseCode;
 use crate::invariants::INVARIANT_IDS;
@@ -22,7 +24,7 @@ pub const LINK_NAMES: [&str; 2] = ["app-wa", "browser-app"];
 
 /// Every `action` word and the parameters it takes (besides `at`, `action`
 /// and `repeat`, which every event takes).
-pub const ACTIONS: [(&str, &[&str]); 17] = [
+pub const ACTIONS: [(&str, &[&str]); 18] = [
     ("close", &["user", "code"]),
     ("refuse", &["user", "count", "code"]),
     ("unavailable", &["duration"]),
@@ -40,14 +42,19 @@ pub const ACTIONS: [(&str, &[&str]); 17] = [
     ("close_tabs", &["count"]),
     ("connect", &["user", "instance"]),
     ("disconnect", &["user", "instance"]),
+    (
+        "foreign_tab",
+        &["user", "target", "duration", "poll_interval", "button"],
+    ),
 ];
 
-const TOP_KEYS: &[&str] = &[
+pub const TOP_KEYS: &[&str] = &[
     "name",
     "description",
     "seed",
     "duration",
     "quiet_tail",
+    "restart_delay",
     "tick",
     "instances",
     "users",
@@ -57,30 +64,47 @@ const TOP_KEYS: &[&str] = &[
     "events",
     "expect",
 ];
-const USER_KEYS: &[&str] = &["id", "paired", "enabled"];
-const SUPERVISOR_KEYS: &[&str] = &["preset", "overrides"];
-const TABS_KEYS: &[&str] = &["count", "poll_interval", "jitter", "user"];
-const NETWORK_KEYS: &[&str] = &["min_latency", "max_latency"];
-const EVENT_KEYS: &[&str] = &["at", "action", "repeat"];
-const REPEAT_KEYS: &[&str] = &["every", "times"];
-const EXPECT_KEYS: &[&str] = &["holds", "violates"];
+pub const USER_KEYS: &[&str] = &["id", "paired", "enabled"];
+pub const SUPERVISOR_KEYS: &[&str] = &["preset", "overrides"];
+pub const TABS_KEYS: &[&str] = &["count", "poll_interval", "jitter", "user"];
+pub const NETWORK_KEYS: &[&str] = &["min_latency", "max_latency"];
+pub const EVENT_KEYS: &[&str] = &["at", "action", "repeat"];
+pub const REPEAT_KEYS: &[&str] = &["every", "times"];
+pub const EXPECT_KEYS: &[&str] = &["holds", "violates"];
+
+/// Docker's first restart delay (it doubles from there; a scenario's delay
+/// stays fixed).
+pub const DEFAULT_RESTART_DELAY: Duration = Duration::from_millis(100);
 
 /// Policy knobs that are timer periods: zero would spin forever.
 const NONZERO_KNOBS: &[&str] = &["check_interval", "keepalive_interval"];
 
-/// Reads and parses one scenario file.
+/// Reads and parses one scenario file (at most
+/// [`MAX_FILE_BYTES`](limits::MAX_FILE_BYTES), UTF-8).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let source = std::fs::read_to_string(path).map_err(|e| ScenarioError::read(path, e))?;
-    parse(path, &source)
+    let bytes = super::read::read_capped(path)?;
+    let source = super::read::utf8(path, &bytes)?;
+    parse(path, source)
 }
 
 /// Parses scenario text; `path` names it in errors and gives the default name.
+/// Every error carries the text, for [`render`](super::render).
 pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
-    Parser {
-        file: path,
-        text: source,
-    }
-    .scenario()
+    let checked = match limits::file_text(source.as_bytes()) {
+        Ok(_) => Parser {
+            file: path,
+            text: source,
+        }
+        .scenario(),
+        Err((at, r)) => {
+            Err(
+                ScenarioError::at(path, limits::line_at(source.as_bytes(), at), "", r.message)
+                    .with_help(r.help)
+                    .with_span(at..at),
+            )
+        }
+    };
+    checked.map_err(|e| e.with_text(&Arc::from(source)))
 }
 
 /// Every `*.toml` in `dir`, in file-name order, each parsed on its own so a
@@ -133,11 +157,17 @@ impl Parser<'_> {
     }
 
     fn err(&self, span: &Range<usize>, field: &str, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::at(self.file, self.line(span), field, message)
+        ScenarioError::at(self.file, self.line(span), field, message).with_span(span.clone())
+    }
+
+    /// A value refused by a [limit](limits).
+    fn refuse(&self, span: &Range<usize>, field: &str, r: Refusal) -> ScenarioError {
+        self.err(span, field, r.message).with_help(r.help)
     }
 
     fn syntax(&self, e: toml::de::Error) -> ScenarioError {
-        let span = e.span().unwrap_or(0..0);
+        let found = e.span().unwrap_or(0..0);
+        let (span, help) = super::syntax::locate(self.text, found);
         let line = self.line(&span);
         // A syntax error at a key (a duplicate key, say) names it.
         let at = self.text.get(span.clone()).unwrap_or("").trim();
@@ -146,15 +176,24 @@ impl Parser<'_> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         let message = format!("invalid TOML: {}", e.message());
-        if is_key {
+        let err = if is_key {
             ScenarioError::at(self.file, line, at, message)
         } else {
             ScenarioError::at(self.file, line, "", message)
+        };
+        let err = err.with_span(span);
+        match help {
+            Some(h) => err.with_help(h),
+            None => err,
         }
     }
 
     fn scenario(&self) -> Result<Scenario> {
         let doc = DeTable::parse(self.text).map_err(|e| self.syntax(e))?;
+        if doc.get_ref().is_empty() {
+            return Err(self.empty());
+        }
+        limits::tree(doc.get_ref()).map_err(|(span, field, r)| self.refuse(&span, &field, r))?;
         let root = Table {
             p: self,
             path: String::new(),
@@ -166,21 +205,16 @@ impl Parser<'_> {
         let name = match root.get("name") {
             Some(n) => {
                 let s = n.str()?;
-                if s.trim().is_empty() {
-                    return Err(n.err("must not be empty (leave it out to use the file name)"));
-                }
-                if s.contains(['/', '\\']) || s.chars().any(char::is_control) {
-                    return Err(n.err(format!(
-                        "\"{s}\" names a report folder: no slashes or control characters"
-                    )));
-                }
+                limits::folder_name(s).map_err(|r| n.refuse(r))?;
                 s.to_string()
             }
-            None => self
-                .file
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            None => limits::folder_name_from(
+                &self
+                    .file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            ),
         };
         let description = root
             .get("description")
@@ -188,14 +222,23 @@ impl Parser<'_> {
             .transpose()?;
         let seed = root.get("seed").map(|n| n.u64()).transpose()?.unwrap_or(1);
         let duration = root.duration_or("duration", Duration::from_secs(600))?;
+        if let Some(n) = root.get("duration") {
+            limits::run_duration(duration).map_err(|r| n.refuse(r))?;
+        }
         let quiet_tail = root.duration_or("quiet_tail", Duration::from_secs(300))?;
+        let restart_delay = root.duration_or("restart_delay", DEFAULT_RESTART_DELAY)?;
         let tick = root.nonzero_duration_or("tick", Duration::from_millis(10))?;
+        if let Some(n) = root.get("tick") {
+            limits::tick(tick, duration).map_err(|r| n.refuse(r))?;
+        }
         let instances = match root.get("instances") {
             Some(n) => {
                 let v = n.u32()?;
                 if v == 0 {
                     return Err(n.err("at least one app instance must run from the start"));
                 }
+                limits::at_once("app instances", v.into(), limits::MAX_INSTANCES)
+                    .map_err(|r| n.refuse(r))?;
                 v
             }
             None => 1,
@@ -223,9 +266,60 @@ impl Parser<'_> {
             network,
             events,
             expect,
+            restart_delay,
         };
+        self.check_size(&scenario, &metas, &root)?;
         self.check_timeline(&scenario, &metas, root.get("duration").is_some())?;
         Ok(scenario)
+    }
+
+    /// A file with nothing in it (or only comments) is refused: it would run
+    /// the defaults and pass, testing nothing.
+    fn empty(&self) -> ScenarioError {
+        let what = if self.text.trim().is_empty() {
+            "the file is empty"
+        } else {
+            "the file has only comments"
+        };
+        ScenarioError::at(
+            self.file,
+            1,
+            "",
+            format!("{what}: a scenario needs at least one setting"),
+        )
+        .with_span(0..0)
+        .with_help(
+            "start from a shipped scenario (scenarios/*.toml): set `duration` and add \
+                 [[events]] for the faults to replay",
+        )
+    }
+
+    /// The [limits](limits) that need the whole scenario: how many event
+    /// occurrences the timeline expands to, and how many steps the run is.
+    /// Checked before anything is expanded or added up.
+    fn check_size(&self, s: &Scenario, metas: &[EventMeta], root: &Table) -> Result<()> {
+        let mut total = 0u64;
+        for (e, m) in s.events.iter().zip(metas) {
+            total += u64::from(e.repeat.map_or(1, |r| r.times));
+            if let Err(r) = limits::occurrences(total) {
+                let line = m.repeat_line.unwrap_or(m.line);
+                return Err(ScenarioError::at(
+                    self.file,
+                    line,
+                    &format!("{}.repeat.times", m.path),
+                    r.message,
+                )
+                .with_help(r.help));
+            }
+        }
+        if let Err(r) = limits::steps(s.run_length(), s.tick) {
+            let at = root.get("tick").or_else(|| root.get("duration"));
+            return Err(match at {
+                Some(n) => n.refuse(r),
+                None => ScenarioError::at(self.file, 1, "tick", r.message).with_help(r.help),
+            });
+        }
+        Ok(())
     }
 
     fn users(&self, root: &Table) -> Result<Vec<UserSpec>> {
@@ -239,6 +333,12 @@ impl Parser<'_> {
         let items = node.array("an array of tables ([[users]])")?;
         if items.is_empty() {
             return Err(node.err("at least one user is needed (leave `users` out for `alice`)"));
+        }
+        if let Some(extra) = items.get(limits::MAX_USERS) {
+            return Err(extra.refuse(Refusal {
+                message: format!("{} users, more than {}", items.len(), limits::MAX_USERS),
+                help: format!("a scenario has at most {} users", limits::MAX_USERS),
+            }));
         }
         let mut users: Vec<UserSpec> = Vec::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -313,7 +413,7 @@ impl Parser<'_> {
         let knobs: Vec<&str> = shape
             .keys()
             .map(String::as_str)
-            .filter(|k| *k != "name")
+            .filter(|k| !matches!(*k, "name" | "description"))
             .collect();
         let mut out = toml::Table::new();
         for (key, val) in t.entries() {
@@ -324,8 +424,12 @@ impl Parser<'_> {
                 path: field.clone(),
                 val,
             };
-            if k == "name" {
-                return Err(t.unknown_key(key, "`name` is the preset's name, not a knob", &knobs));
+            if k == "name" || k == "description" {
+                return Err(t.unknown_key(
+                    key,
+                    &format!("`{k}` describes the preset, it is not a knob"),
+                    &knobs,
+                ));
             }
             let Some(example) = shape.get(k) else {
                 return Err(t.unknown_key(key, &format!("unknown knob `{k}`"), &knobs));
@@ -366,6 +470,8 @@ impl Parser<'_> {
         let t = node.table(TABS_KEYS, "")?;
         if let Some(n) = t.get("count") {
             tabs.count = n.u32()?;
+            limits::at_once("tabs", tabs.count.into(), limits::MAX_TABS)
+                .map_err(|r| n.refuse(r))?;
         }
         tabs.poll_interval = t.nonzero_duration_or("poll_interval", tabs.poll_interval)?;
         tabs.jitter = t.duration_or("jitter", tabs.jitter)?;
@@ -604,6 +710,45 @@ impl Parser<'_> {
                 user: user()?,
                 instance: instance()?,
             },
+            "foreign_tab" => {
+                let user = user()?;
+                let n = t.get("target").ok_or_else(|| {
+                    t.missing(
+                        "target",
+                        "the user whose status the tab reads, e.g. target = \"bob\"",
+                    )
+                })?;
+                let target = user_ref(&n, users)?;
+                if target == user {
+                    return Err(n.err(format!(
+                        "target `{target}` is the tab's own user; a foreign tab reads another user"
+                    )));
+                }
+                let button = match t.get("button") {
+                    None => Button::Disconnect,
+                    Some(b) => {
+                        let word = b.str()?;
+                        Button::parse(word).ok_or_else(|| {
+                            b.err(format!(
+                                "unknown button `{word}` ({}known: {})",
+                                suggestion(word, &Button::NAMES),
+                                Button::NAMES.join(", ")
+                            ))
+                        })?
+                    }
+                };
+                let poll_interval = match t.get("poll_interval") {
+                    None => Duration::from_secs(5),
+                    Some(n) => n.nonzero_duration()?,
+                };
+                Action::ForeignTab {
+                    user,
+                    target,
+                    poll_interval,
+                    button,
+                    duration: window("duration")?,
+                }
+            }
             _ => unreachable!("every action word is matched"),
         };
 
@@ -663,14 +808,14 @@ impl Parser<'_> {
         for (i, e) in s.events.iter().enumerate() {
             let (every, times) = e.repeat.map_or((Duration::ZERO, 1), |r| (r.every, r.times));
             for k in 0..times {
-                occurrences.push((e.at + every * k, i, k));
+                occurrences.push((e.at.saturating_add(every.saturating_mul(k)), i, k));
             }
         }
         occurrences.sort_by_key(|(t, i, _)| (*t, *i));
 
-        let mut running = s.instances;
+        let mut running = u64::from(s.instances);
         let mut started = 0u32;
-        let mut tabs = s.tabs.count;
+        let mut tabs = u64::from(s.tabs.count);
         let mut paired: BTreeMap<&str, bool> =
             s.users.iter().map(|u| (u.id.as_str(), u.paired)).collect();
         for &(t, i, k) in &occurrences {
@@ -705,11 +850,15 @@ impl Parser<'_> {
                 Action::StartInstance => {
                     running += 1;
                     started += 1;
+                    if let Err(r) = limits::at_once("app instances", running, limits::MAX_INSTANCES)
+                    {
+                        return Err(at(m.line, m.path.clone(), r.message).with_help(r.help));
+                    }
                 }
                 Action::Crash { instance, .. }
                 | Action::Connect { instance, .. }
                 | Action::Disconnect { instance, .. }
-                    if *instance > running =>
+                    if u64::from(*instance) > running =>
                 {
                     return Err(at(
                         m.instance_line.unwrap_or(m.line),
@@ -720,16 +869,24 @@ impl Parser<'_> {
                         ),
                     ));
                 }
-                Action::OpenTabs { count } => tabs += count,
+                Action::OpenTabs { count } => {
+                    tabs += u64::from(*count);
+                    if let Err(r) = limits::at_once("tabs", tabs, limits::MAX_TABS) {
+                        let line = m.count_line.unwrap_or(m.line);
+                        return Err(
+                            at(line, format!("{}.count", m.path), r.message).with_help(r.help)
+                        );
+                    }
+                }
                 Action::CloseTabs { count } => {
-                    if *count > tabs {
+                    if u64::from(*count) > tabs {
                         return Err(at(
                             m.count_line.unwrap_or(m.line),
                             format!("{}.count", m.path),
                             format!("closes {count} tabs at {when} but only {tabs} are open"),
                         ));
                     }
-                    tabs -= count;
+                    tabs -= u64::from(*count);
                 }
                 Action::Logout { user } => {
                     paired.insert(user, false);
@@ -761,10 +918,13 @@ impl Parser<'_> {
         let t = node.any_table()?;
         for (key, val) in t.entries() {
             let preset: &str = key.get_ref();
-            if !PRESET_NAMES.contains(&preset) {
+            if !is_preset_name(preset) {
                 return Err(t.unknown_key(
                     key,
-                    &format!("unknown preset `{preset}`"),
+                    &format!(
+                        "`{preset}` is not a preset name (letters, digits, `.`, `_`, `-`; a \
+                         built-in or a file in the project's presets/ folder)"
+                    ),
                     &PRESET_NAMES,
                 ));
             }
@@ -826,8 +986,18 @@ struct EventMeta {
     count_line: Option<usize>,
 }
 
+/// A name a preset can be looked up by: a built-in, or the stem of a file
+/// in the project's `presets/` folder (checked when the scenario runs).
+fn is_preset_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 fn check_preset(n: &Node, name: &str) -> Result<()> {
-    if PRESET_NAMES.contains(&name) {
+    if PRESET_NAMES.contains(&name) || is_preset_name(name) {
         return Ok(());
     }
     Err(n.err(format!(
@@ -897,6 +1067,10 @@ impl<'p, 'i> Node<'p, 'i> {
         self.p.err(&self.span(), &self.path, message)
     }
 
+    fn refuse(&self, r: Refusal) -> ScenarioError {
+        self.p.refuse(&self.span(), &self.path, r)
+    }
+
     fn expected(&self, what: &str) -> ScenarioError {
         self.err(format!(
             "expected {what}, found {}",
@@ -955,7 +1129,11 @@ impl<'p, 'i> Node<'p, 'i> {
 
     fn duration(&self) -> Result<Duration> {
         match self.val.get_ref() {
-            DeValue::String(s) => parse_duration(s).map_err(|m| self.err(m)),
+            DeValue::String(s) => {
+                let d = parse_duration(s).map_err(|m| self.err(m))?;
+                limits::duration(d).map_err(|r| self.refuse(r))?;
+                Ok(d)
+            }
             DeValue::Integer(i) => {
                 let hint = if i.as_str().starts_with('-') {
                     "; durations cannot be negative"
@@ -1068,6 +1246,7 @@ impl<'p, 'i> Table<'p, 'i> {
             key,
             format!("missing field `{key}` ({hint})"),
         )
+        .with_span(self.span.clone())
     }
 
     fn unknown_key(
@@ -1089,6 +1268,7 @@ impl<'p, 'i> Table<'p, 'i> {
                 quoted.join(", ")
             ),
         )
+        .with_span(key.span())
     }
 
     /// Refuses the first key (in file order) that is not in `allowed`.
@@ -1133,6 +1313,9 @@ fn list(codes: &[u16]) -> String {
 
 /// `did you mean `x`? ` when one known word is a small edit away.
 fn suggestion(word: &str, known: &[&str]) -> String {
+    if word.len() > limits::MAX_SUGGEST_CHARS {
+        return String::new();
+    }
     let limit = (word.chars().count() / 3).max(1);
     known
         .iter()

@@ -24,6 +24,9 @@ pub fn to_toml(s: &Scenario) -> String {
     line(w, "seed", &s.seed.to_string());
     line(w, "duration", &dur(s.duration));
     line(w, "quiet_tail", &dur(s.quiet_tail));
+    if s.restart_delay != super::parse::DEFAULT_RESTART_DELAY {
+        line(w, "restart_delay", &dur(s.restart_delay));
+    }
     line(w, "tick", &dur(s.tick));
     line(w, "instances", &s.instances.to_string());
 
@@ -161,6 +164,19 @@ fn event(w: &mut String, e: &EventSpec) {
         Action::Connect { user, instance } | Action::Disconnect { user, instance } => {
             line(w, "user", &string(user));
             line(w, "instance", &instance.to_string());
+        }
+        Action::ForeignTab {
+            user,
+            target,
+            poll_interval,
+            button,
+            duration,
+        } => {
+            line(w, "user", &string(user));
+            line(w, "target", &string(target));
+            line(w, "duration", &dur(*duration));
+            line(w, "poll_interval", &dur(*poll_interval));
+            line(w, "button", &string(button.as_str()));
         }
     }
     if let Some(r) = e.repeat {

@@ -23,6 +23,20 @@ impl Connect for TurmoilConnect {
     }
 }
 
+/// The browser's way to an instance's status API over turmoil TCP.
+pub struct TurmoilApi;
+
+impl super::browser::ApiConnect for TurmoilApi {
+    fn connect(&self, instance: u32) -> ConnectFuture<'_> {
+        Box::pin(async move {
+            let host = format!("app-{instance}");
+            let stream = turmoil::net::TcpStream::connect((host.as_str(), API_PORT)).await?;
+            let local = stream.local_addr()?.to_string();
+            Ok((Box::new(stream) as BoxStream, local))
+        })
+    }
+}
+
 /// axum's `Listener` over a turmoil listener.
 pub struct TurmoilListener(pub turmoil::net::TcpListener);
 
@@ -40,5 +54,31 @@ impl axum::serve::Listener for TurmoilListener {
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
         self.0.local_addr()
+    }
+}
+
+/// The status API's listener on an app host: each accepted stream is
+/// dropped in accept order when the host crashes (see [`crate::teardown`]).
+pub struct OrderedListener {
+    pub listener: TurmoilListener,
+    pub host: String,
+    pub graveyard: crate::teardown::Graveyard,
+    pub accepted: u64,
+}
+
+impl axum::serve::Listener for OrderedListener {
+    type Io = crate::teardown::Interred<turmoil::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (stream, addr) = self.listener.accept().await;
+        self.accepted += 1;
+        let key = (crate::teardown::API_STREAM, self.accepted);
+        let io = crate::teardown::Interred::new(stream, key, &self.host, self.graveyard.clone());
+        (io, addr)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.listener.local_addr()
     }
 }

@@ -11,16 +11,20 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::mpsc;
 
-use super::browser::{self, BrowserCommand, TabConfig};
+use super::api_witness::{witnessed, Witness};
+use super::browser::{self, BrowserCommand, ForeignTab, TabConfig};
 use super::clock::TurmoilClock;
-use super::net::{TurmoilConnect, TurmoilListener, API_PORT};
+use super::net::{OrderedListener, TurmoilApi, TurmoilConnect, TurmoilListener, API_PORT};
+use super::served::{self, ServedListener};
 use super::SimError;
 use crate::endpoint::protocol::credentials_for;
 use crate::endpoint::Endpoint;
 use crate::scenario::{Action, Link, Scenario};
+use crate::supervisor::status_auth::{session_token, SessionBook};
 use crate::supervisor::{status_api, Events, Policy, Store, Supervisor, SupervisorConfig};
-use crate::trace::{EventKind, FaultKind, Recorder, TraceEvent};
-use crate::transport::TracedDialer;
+use crate::teardown::{Graveyard, Sexton};
+use crate::trace::{EventKind, FaultKind, Recorder, Runaway, TraceEvent, TraceGuard};
+use crate::transport::{OpenStreams, TracedDialer};
 
 const SIM: &str = "sim";
 /// A fixed epoch: the same run gives the same bytes on any day.
@@ -32,6 +36,8 @@ pub struct RunOutput {
     pub trace: Vec<TraceEvent>,
     /// App hosts that ran, in start order.
     pub instances: Vec<String>,
+    /// Set when the trace passed a cap and the run was stopped there.
+    pub runaway: Option<Runaway>,
 }
 
 /// Registers app host `app-N` on a simulation.
@@ -41,11 +47,19 @@ type AppFactory<'a> = dyn Fn(&mut turmoil::Sim<'a>, u32) + 'a;
 #[derive(Debug, Clone)]
 enum Step {
     Fire(Action),
-    LinkDown { link: Link, flap: bool },
-    LinkUp { link: Link, flap: bool },
+    LinkDown {
+        link: Link,
+        flap: bool,
+    },
+    LinkUp {
+        link: Link,
+        flap: bool,
+    },
     End(FaultKind, Link),
     EndEndpoint(FaultKind),
     Restart(u32),
+    /// Restart an app that exited on its own (`exit_on_codes`).
+    Respawn(u32),
 }
 
 struct Driver<'a> {
@@ -62,6 +76,8 @@ struct Driver<'a> {
     started: Arc<AtomicU32>,
     links_down: BTreeMap<Link, u32>,
     make_app: Box<AppFactory<'a>>,
+    /// Where a crashing host's sockets wait to be dropped in order.
+    graveyard: Graveyard,
 }
 
 /// Runs `scenario` with `policy` from `seed`, calling `progress` now and then
@@ -72,9 +88,22 @@ pub fn run(
     seed: u64,
     progress: &mut dyn FnMut(Duration),
 ) -> Result<RunOutput, SimError> {
+    run_guarded(scenario, policy, seed, TraceGuard::default(), progress)
+}
+
+/// [`run`] under `guard`: the trace streams to its sink between steps, and
+/// the run stops early when the trace passes one of its caps.
+pub fn run_guarded(
+    scenario: &Scenario,
+    policy: &Policy,
+    seed: u64,
+    guard: TraceGuard,
+    progress: &mut dyn FnMut(Duration),
+) -> Result<RunOutput, SimError> {
     let run_length = scenario.run_length();
     let clock = Arc::new(TurmoilClock::default());
-    let recorder = Recorder::new(clock.clone());
+    let recorder = Recorder::guarded(clock.clone(), guard).map_err(SimError::trace_sink)?;
+    let faults = super::faults::RunFaults::for_scenario(&scenario.name);
     let store = Store::open_in_memory(recorder.clone())?;
     for u in &scenario.users {
         let creds = u.paired.then(|| credentials_for(&u.id));
@@ -92,7 +121,16 @@ pub fn run(
         .simulation_duration(run_length + Duration::from_secs(3600))
         .min_message_latency(scenario.network.min_latency)
         .max_message_latency(scenario.network.max_latency)
+        .tcp_capacity(super::capacity::tcp_capacity(scenario))
         .build();
+    // Each user's login cookie: the browser's tabs carry their own user's,
+    // a private status API checks them.
+    let tokens: BTreeMap<String, String> = scenario
+        .users
+        .iter()
+        .map(|u| (u.id.clone(), session_token(seed, &u.id)))
+        .collect();
+    let sessions = SessionBook::new(tokens.iter().map(|(u, t)| (u.as_str(), t.as_str())));
 
     let ep = endpoint.clone();
     sim.host("wa", move || {
@@ -108,19 +146,33 @@ pub fn run(
     });
 
     let next_conn = Arc::new(AtomicU64::new(0));
-    let (app_recorder, app_policy) = (recorder.clone(), policy.clone());
+    let streams = OpenStreams::default();
+    let next_request = Arc::new(AtomicU64::new(0));
+    let graveyard = Graveyard::default();
+    let app_graveyard = graveyard.clone();
+    let (app_recorder, app_policy, app_streams) =
+        (recorder.clone(), policy.clone(), streams.clone());
+    let exits: Arc<Mutex<Vec<u32>>> = Arc::new(Mutex::new(Vec::new()));
+    let app_exits = exits.clone();
     let make_app = move |sim: &mut turmoil::Sim<'_>, n: u32| {
         let host = format!("app-{n}");
-        let (store, recorder, policy, next_conn) = (
+        let (store, recorder, policy, next_conn, streams, next_request, sessions) = (
             store.clone(),
             app_recorder.clone(),
             app_policy.clone(),
             next_conn.clone(),
+            app_streams.clone(),
+            next_request.clone(),
+            sessions.clone(),
         );
+        let graveyard = app_graveyard.clone();
         let name = host.clone();
+        let exits = app_exits.clone();
         sim.host(host.as_str(), move || {
             let dialer =
-                TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone());
+                TracedDialer::new(TurmoilConnect, &name, recorder.clone(), next_conn.clone())
+                    .with_streams(streams.clone())
+                    .with_graveyard(graveyard.clone());
             let config = SupervisorConfig {
                 instance: name.clone(),
                 policy: policy.clone(),
@@ -132,10 +184,51 @@ pub fn run(
                 store.clone(),
                 Events::new(recorder.clone(), &name),
             );
+            let exits = exits.clone();
+            sup.on_exit(move || super::exits::push(&exits, n));
+            let witness = Witness {
+                recorder: recorder.clone(),
+                host: name.clone(),
+            };
+            let api = witnessed(
+                status_api::private_router(sup.clone(), sessions.clone()),
+                witness,
+            );
+            let sexton = Sexton {
+                graveyard: graveyard.clone(),
+                host: name.clone(),
+            };
+            let graveyard = graveyard.clone();
+            let (host, recorder, streams, next_request) = (
+                name.clone(),
+                recorder.clone(),
+                streams.clone(),
+                next_request.clone(),
+            );
             async move {
+                // Dropped last at a crash: drops the buried sockets in order.
+                let _sexton = sexton;
                 sup.start();
+                faults.inside_supervisor_host();
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
-                status_api::serve(TurmoilListener(listener), sup).await?;
+                // The harness's listener wrappers: accepted streams are buried
+                // in order at a crash, HTTP connections are counted, and every
+                // request runs in its context (ground truth).
+                let listener = ServedListener::new(OrderedListener {
+                    listener: TurmoilListener(listener),
+                    host: host.clone(),
+                    graveyard,
+                    accepted: 0,
+                });
+                let http = listener.open_connections();
+                let app = api.layer(axum::middleware::from_fn(move |req, next| {
+                    served::in_request_context(next_request.clone(), req, next)
+                }));
+                tokio::select! {
+                    biased;
+                    served = axum::serve(listener, app) => served?,
+                    () = served::sample_work(host, recorder, http, streams) => {}
+                }
                 Ok(())
             }
         });
@@ -155,6 +248,8 @@ pub fn run(
         seed,
         instances: started.clone(),
         recorder: recorder.clone(),
+        api: Arc::new(TurmoilApi),
+        tokens: Arc::new(tokens),
     };
     let commands = Arc::new(Mutex::new(Some(rx)));
     sim.host("browser", move || {
@@ -175,6 +270,7 @@ pub fn run(
         started,
         links_down: BTreeMap::new(),
         make_app: Box::new(make_app),
+        graveyard,
     };
     for _ in 0..scenario.instances {
         driver.start_instance();
@@ -206,16 +302,31 @@ pub fn run(
             .sim
             .step()
             .map_err(|e| SimError::Turmoil(e.to_string()))?;
+        for n in super::exits::drain(&exits) {
+            driver.exited(n);
+        }
         steps += 1;
         if steps.is_multiple_of(4096) {
+            driver.recorder.stream().map_err(SimError::trace_sink)?;
+            if driver.recorder.runaway().is_some() {
+                break;
+            }
             progress(now);
         }
     }
     driver.clock.set_driver_time(driver.sim.elapsed());
+    streams.flush(&driver.recorder);
     driver.recorder.record(SIM, None, EventKind::RunEnded {});
+    driver
+        .recorder
+        .finish_stream()
+        .map_err(SimError::trace_sink)?;
     progress(run_length);
+    let mut trace = driver.recorder.take();
+    super::order::in_time_order(&mut trace);
     Ok(RunOutput {
-        trace: driver.recorder.snapshot(),
+        runaway: driver.recorder.runaway(),
+        trace,
         instances: driver.instances,
     })
 }
@@ -372,12 +483,37 @@ impl Driver<'_> {
                 }
                 self.fault(fault, "wa", false);
             }
-            Step::Restart(n) => {
+            Step::Respawn(n) => {
                 let host = format!("app-{n}");
                 self.sim.bounce(host.as_str());
+                self.record(None, EventKind::InstanceStarted { instance: host });
+            }
+            Step::Restart(n) => {
+                let host = format!("app-{n}");
+                let sim = &mut self.sim;
+                self.recorder.teardown(now, || sim.bounce(host.as_str()));
                 self.fault(FaultKind::Crash, &host, false);
                 self.record(None, EventKind::InstanceStarted { instance: host });
             }
+        }
+    }
+
+    /// App `n` exited on its own: its host goes down now and comes back
+    /// after the scenario's `restart_delay`.
+    fn exited(&mut self, n: u32) {
+        let host = format!("app-{n}");
+        self.clock.set_driver_time(self.sim.elapsed());
+        if self.sim.is_host_running(host.as_str()) {
+            let now = self.sim.elapsed();
+            let (sim, graveyard) = (&mut self.sim, &self.graveyard);
+            self.recorder.teardown(now, || {
+                graveyard.open_for(&host);
+                sim.crash(host.as_str());
+                graveyard.drain();
+            });
+            self.record(None, EventKind::InstanceCrashed { instance: host });
+            let at = self.sim.elapsed() + self.scenario.restart_delay;
+            self.push(at, Step::Respawn(n));
         }
     }
 
@@ -487,7 +623,13 @@ impl Driver<'_> {
                 let host = format!("app-{instance}");
                 // A host that is down already cannot crash again.
                 if self.instances.contains(&host) && self.sim.is_host_running(host.as_str()) {
-                    self.sim.crash(host.as_str());
+                    let (sim, graveyard) = (&mut self.sim, &self.graveyard);
+                    self.recorder.teardown(now, || {
+                        graveyard.open_for(&host);
+                        sim.crash(host.as_str());
+                        // Normally drained by the host's sexton already.
+                        graveyard.drain();
+                    });
                     self.fault(FaultKind::Crash, &host, true);
                     self.record(None, EventKind::InstanceCrashed { instance: host });
                     if let Some(after) = restart_after {
@@ -517,6 +659,23 @@ impl Driver<'_> {
                     user,
                     connect: false,
                 });
+            }
+            Action::ForeignTab {
+                user,
+                target,
+                poll_interval,
+                button,
+                duration,
+            } => {
+                let _ = self
+                    .browser
+                    .send(BrowserCommand::OpenForeignTab(ForeignTab {
+                        user,
+                        target,
+                        poll_interval,
+                        button: button.connects(),
+                        duration,
+                    }));
             }
         }
     }

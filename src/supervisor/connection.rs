@@ -129,6 +129,8 @@ async fn drive(
         let deadline = match phase {
             Phase::Handshake => handshake_deadline,
             Phase::QrPending => far,
+            // Test-only fault: a connected link is never judged dead.
+            Phase::Connected if crate::test_faults::active("supervisor_ignores_dead_link") => far,
             Phase::Connected => last_rx + policy.dead_link_after(),
         };
         tokio::select! {

@@ -78,7 +78,11 @@ struct Inner {
     rng: Mutex<ChaCha8Rng>,
     /// Every task this instance spawned, so that `halt` can stop them.
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// Called when the process exits on a close code.
+    exit_hook: Mutex<Option<ExitHook>>,
 }
+
+type ExitHook = Arc<dyn Fn() + Send + Sync>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -102,6 +106,7 @@ impl Supervisor {
                 locks: Mutex::new(BTreeSet::new()),
                 next_session: Mutex::new(0),
                 tasks: Mutex::new(Vec::new()),
+                exit_hook: Mutex::new(None),
             }),
         }
     }
@@ -129,8 +134,19 @@ impl Supervisor {
     /// Starts the instance: connects its enabled, paired users at once, then
     /// runs the auto-reconnector. Must be called inside a tokio runtime.
     pub fn start(&self) {
-        self.connect_enabled(AttemptCause::Startup);
-        self.spawn(super::reconnector::run(self.clone()));
+        // Each init path connects the enabled users; two race (init_paths).
+        for _ in 0..self.policy().init_paths.max(1) {
+            self.connect_enabled(AttemptCause::Startup);
+        }
+        if self.policy().auto_reconnect {
+            self.spawn(super::reconnector::run(self.clone()));
+        }
+    }
+
+    /// What the process does when it exits on a close code (`exit_on_codes`):
+    /// in the simulation the world crashes the host and restarts it.
+    pub fn on_exit(&self, hook: impl Fn() + Send + Sync + 'static) {
+        *lock(&self.inner.exit_hook) = Some(Arc::new(hook));
     }
 
     /// Stops every task of this instance at once, as a crash would: sockets
@@ -145,7 +161,9 @@ impl Supervisor {
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
-        let handle = tokio::spawn(fut).abort_handle();
+        // The harness carries the HTTP request being served, if any, into
+        // the task (ground truth for `status_read_only`).
+        let handle = tokio::spawn(crate::request_context::carry(fut)).abort_handle();
         let mut tasks = lock(&self.inner.tasks);
         tasks.retain(|t| !t.is_finished());
         tasks.push(handle.clone());
@@ -160,7 +178,11 @@ impl Supervisor {
         for u in users
             .into_iter()
             .filter(|u| u.enabled && u.credentials.is_some() && !u.held)
+            .filter(|u| !(self.policy().skip_logged_out && u.logged_out))
         {
+            if cause == AttemptCause::Startup && super::startup::in_cooldown(self, &u.id) {
+                continue;
+            }
             self.connect(&u.id, cause);
         }
     }
@@ -200,6 +222,10 @@ impl Supervisor {
         }
         if cause == AttemptCause::Manual && policy.manual_disconnect_holds {
             let _ = self.store().set_held(user, false);
+        }
+        if cause == AttemptCause::Manual && policy.skip_logged_out {
+            // A person acts: a user closed with 403/411 may be tried again.
+            let _ = self.store().set_waits_for_person(user, false);
         }
         if s.live.take().is_some() {
             // Only a policy without the busy check gets here with a live
@@ -385,9 +411,17 @@ impl Supervisor {
             );
             s.state = to;
         }
+        // Test-only fault: the store never hears of CONNECTED.
+        let stored = if to == ConnectionState::Connected
+            && crate::test_faults::active("supervisor_never_stores_connected")
+        {
+            ConnectionState::Connecting
+        } else {
+            to
+        };
         let _ = self
             .store()
-            .write_status(self.instance(), user, to, reason, s.lease_token);
+            .write_status(self.instance(), user, stored, reason, s.lease_token);
     }
 
     /// Runs `f` on the session if `session` is current, or if the policy lets
@@ -409,6 +443,9 @@ impl Supervisor {
             s.connected_at = Some(sup.events().now());
             sup.set_state(user, s, ConnectionState::Connected, "open");
         });
+        if crate::test_faults::active("supervisor_status_flaps") {
+            self.spawn_status_flapping(user, session);
+        }
     }
 
     pub(crate) fn on_qr(&self, user: &str, session: u64) {
@@ -424,6 +461,16 @@ impl Supervisor {
 
     /// Close handling by code: the heart of the reference's fix.
     pub(crate) fn on_closed(&self, user: &str, session: u64, conn: u64, outcome: Outcome) {
+        if crate::test_faults::active("supervisor_leaks_session_task") {
+            // Test-only fault: the closed session's keep-alive loop lives
+            // on, silently (it writes no row).
+            let period = self.policy().keepalive_interval;
+            self.spawn(async move {
+                loop {
+                    tokio::time::sleep(period).await;
+                }
+            });
+        }
         let now = self.events().now();
         let policy = self.policy();
         let mut restart = false;
@@ -502,6 +549,24 @@ impl Supervisor {
                 Outcome::Closed { code, reason } => {
                     if code == 401 {
                         let _ = self.store().set_logged_out(user);
+                    } else if policy.skip_logged_out && matches!(code, 403 | 411) {
+                        // Forbidden, multi-device mismatch: like a logout,
+                        // only a person can fix it.
+                        let _ = self.store().set_waits_for_person(user, true);
+                    }
+                    if policy.wipe_credentials_on_codes.contains(&code) {
+                        let _ = self.store().delete_credentials(self.instance(), user);
+                    }
+                    if policy.exit_on_codes.contains(&code) {
+                        self.events().emit(user, EventKind::ProcessExited { code });
+                        self.set_state(user, s, ConnectionState::Disconnected, &reason);
+                        let hook = lock(&self.inner.exit_hook).clone();
+                        drop(sessions);
+                        self.halt();
+                        if let Some(hook) = hook {
+                            hook();
+                        }
+                        return;
                     }
                     let qr_ran_out = code == 408 && was == ConnectionState::QrPending;
                     if policy.is_stop_code(code) || (qr_ran_out && policy.unpaired_needs_person) {
@@ -533,12 +598,50 @@ impl Supervisor {
     /// With leases a user can move between instances, so its episode (the
     /// attempt count and the last disconnect) lives in the store.
     fn save_episode(&self, user: &str, s: &Session) {
-        if self.policy().lease {
+        if self.policy().lease || self.policy().startup_respects_cooldown {
             let episode = EpisodeRow {
                 attempts: s.attempts,
                 last_disconnect_ms: s.last_disconnect.map(crate::util::ms),
             };
             let _ = self.store().save_episode(user, episode);
+        }
+    }
+
+    /// Test-only fault: while the session lives, its stored status flips
+    /// between CONNECTING and CONNECTED every 100 ms.
+    fn spawn_status_flapping(&self, user: &str, session: u64) {
+        let (sup, user) = (self.clone(), user.to_string());
+        self.spawn(async move {
+            let mut flip = false;
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let mut sessions = lock(&sup.inner.sessions);
+                let Some(s) = sessions
+                    .get_mut(&user)
+                    .filter(|s| s.id == session && s.live.is_some())
+                else {
+                    return;
+                };
+                flip = !flip;
+                let to = if flip {
+                    ConnectionState::Connecting
+                } else {
+                    ConnectionState::Connected
+                };
+                sup.set_state(&user, s, to, "flap");
+            }
+        });
+    }
+
+    /// Test-only fault: drops a connected user's socket so that the
+    /// auto-reconnector connects it again after its cooldown.
+    pub(crate) fn churn(&self, user: &str) {
+        if let Some(stop) = lock(&self.inner.sessions)
+            .get(user)
+            .filter(|s| s.state == ConnectionState::Connected)
+            .and_then(|s| s.live.clone())
+        {
+            stop.stop("churn");
         }
     }
 

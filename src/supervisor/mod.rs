@@ -8,9 +8,13 @@ mod connection;
 pub mod events;
 mod manager;
 pub mod policy;
+mod policy_limits;
+pub mod presets;
 mod reconnector;
 mod session;
+mod startup;
 pub mod status_api;
+pub mod status_auth;
 pub mod store;
 
 pub use events::Events;

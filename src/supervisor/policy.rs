@@ -63,7 +63,9 @@ pub struct Policy {
     /// up this long; zero resets it as soon as a connection opens.
     #[serde(with = "humantime_serde")]
     pub episode_min_uptime: Duration,
-    /// Users that were logged out (401) are not reconnected automatically.
+    /// Users that were logged out (401), or closed with 403 (forbidden) or
+    /// 411 (multi-device mismatch), are not reconnected automatically (nor
+    /// at start-up) until a person presses connect or re-pairs.
     pub skip_logged_out: bool,
     /// Users without credentials are connected only by a person (the connect
     /// button), and a QR session that runs out of refs is not retried.
@@ -85,6 +87,49 @@ pub struct Policy {
     /// How long a lease lasts unless renewed (renewed with every keep-alive).
     #[serde(with = "humantime_serde")]
     pub lease_ttl: Duration,
+    /// One line on what this preset models, for `loopguard presets` and
+    /// reports. Default: empty.
+    #[serde(default)]
+    pub description: String,
+    /// On start-up, a user whose last disconnect (kept in the store) lies
+    /// within `cooldown` is not connected at once; the auto-reconnector
+    /// connects it once the cooldown has passed. False is the bug where a
+    /// restart right after a 440 restarts the fight. Default: false.
+    #[serde(default)]
+    pub startup_respects_cooldown: bool,
+    /// The process exits on these close codes; the world restarts it after
+    /// the scenario's `restart_delay`, as a container restart policy does
+    /// (go-whatsapp-web-multidevice#449). Default: none.
+    #[serde(default)]
+    pub exit_on_codes: Vec<u16>,
+    /// Init paths that connect the enabled users at start-up; two race for
+    /// the same user, as a pre-warm beside auto-restore does (nudlers#105).
+    /// Default: 1.
+    #[serde(default = "one")]
+    pub init_paths: u32,
+    /// On these close codes the supervisor deletes the user's stored
+    /// credentials (baileys-api#330: the rolling-deploy loser's 440).
+    /// Default: none.
+    #[serde(default)]
+    pub wipe_credentials_on_codes: Vec<u16>,
+    /// Run the auto-reconnector at all. Default: true.
+    #[serde(default = "yes")]
+    pub auto_reconnect: bool,
+    /// The status API is private: every request carries the caller's
+    /// session token (cookie `session=...`, the app's login cookie); a read
+    /// or press for another user is refused with 403, an unknown user gets
+    /// 404 and a malformed `user` 400. False is the reference's open API,
+    /// where anyone reads and presses for anyone. Default: false.
+    #[serde(default)]
+    pub status_api_auth: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Names of the shipped presets.
@@ -105,6 +150,10 @@ pub fn preset_source(name: &str) -> Option<&'static str> {
 pub enum PolicyError {
     #[error("unknown preset `{0}` (known: legacy, seed-fix, stable)")]
     UnknownPreset(String),
+    /// A preset name found neither in the project's `presets/` nor among
+    /// the built-ins.
+    #[error("unknown preset `{name}` (known: {known})")]
+    NotFound { name: String, known: String },
     #[error("{file}:{line}: {message}")]
     Invalid {
         file: String,
@@ -122,12 +171,32 @@ impl Policy {
 
     /// Parses a policy file; an unknown knob or a bad value is refused with
     /// its file, line and knob.
+    /// The file is at most [`MAX_FILE_BYTES`](crate::scenario::limits::MAX_FILE_BYTES)
+    /// and every knob within [`Policy::check_limits`]; every error has a
+    /// line (1 when the problem is the whole file, such as a missing knob).
     pub fn from_toml(file: &str, source: &str) -> Result<Policy, PolicyError> {
-        toml::from_str(source).map_err(|e| PolicyError::Invalid {
+        let invalid = |line: usize, message: String| PolicyError::Invalid {
             file: file.to_string(),
-            line: e.span().map_or(0, |s| line_of(source, s.start)),
-            message: e.message().to_string(),
-        })
+            line,
+            message,
+        };
+        if let Err((at, r)) = crate::scenario::limits::file_text(source.as_bytes()) {
+            let line = crate::scenario::limits::line_at(source.as_bytes(), at);
+            return Err(invalid(line, format!("{} ({})", r.message, r.help)));
+        }
+        let policy: Policy = toml::from_str(source).map_err(|e| {
+            invalid(
+                e.span().map_or(1, |s| line_of(source, s.start)),
+                e.message().to_string(),
+            )
+        })?;
+        policy.check_limits().map_err(|(knob, why)| {
+            invalid(
+                super::policy_limits::knob_line(source, knob),
+                format!("{knob}: {why}"),
+            )
+        })?;
+        Ok(policy)
     }
 
     /// This policy with `overrides` (knob name → TOML value) applied.
@@ -137,7 +206,11 @@ impl Policy {
         for (k, v) in overrides {
             table.insert(k.clone(), v.clone());
         }
-        table.try_into()
+        let policy: Policy = table.try_into()?;
+        policy.check_limits().map_err(|(knob, why)| {
+            <toml::de::Error as serde::de::Error>::custom(format!("{knob}: {why}"))
+        })?;
+        Ok(policy)
     }
 
     /// Delay before backoff attempt `attempt` (1-based), without jitter:

@@ -28,6 +28,11 @@ pub(crate) fn check_and_reconnect(sup: &Supervisor) {
     };
     let now = sup.events().now();
     for user in users.into_iter().filter(|u| u.enabled) {
+        if crate::test_faults::active("supervisor_churns_connected_sessions") {
+            // Test-only fault: a connected user is dropped, to be
+            // reconnected once its cooldown has passed.
+            sup.churn(&user.id);
+        }
         if !policy.auto_checks_state {
             sup.connect(&user.id, AttemptCause::Auto);
             continue;
@@ -46,7 +51,7 @@ pub(crate) fn check_and_reconnect(sup: &Supervisor) {
                 view.last_disconnect
             }
             // Never owned here: another instance may have just lost it.
-            None if policy.lease => sup
+            None if policy.lease || policy.startup_respects_cooldown => sup
                 .store()
                 .episode(&user.id)
                 .ok()

@@ -157,6 +157,19 @@ impl Store {
     }
 
     /// Stores the credentials a pairing produced; clears a logout.
+    /// Deletes the user's credentials: it must pair again. Recorded as
+    /// ground truth for `credentials_kept`.
+    pub fn delete_credentials(&self, instance: &str, id: &str) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.prepare_cached("UPDATE users SET credentials = NULL WHERE id = ?1")?
+                .execute(params![id])
+                .map(drop)
+        })?;
+        self.recorder
+            .record(instance, Some(id), EventKind::CredentialsDeleted {});
+        Ok(())
+    }
+
     pub fn set_credentials(&self, id: &str, credentials: &str) -> Result<(), StoreError> {
         self.with(|db| {
             db.prepare_cached("UPDATE users SET credentials = ?2, logged_out = 0 WHERE id = ?1")?
@@ -205,6 +218,17 @@ impl Store {
         self.with(|db| {
             db.prepare_cached("UPDATE users SET logged_out = 1, credentials = NULL WHERE id = ?1")?
                 .execute([id])
+                .map(drop)
+        })
+    }
+
+    /// Marks a user as waiting for a person (after 403 or 411: no retry can
+    /// succeed) or ends that wait (a person pressed connect). Unlike
+    /// [`Store::set_logged_out`] the credentials stay.
+    pub fn set_waits_for_person(&self, id: &str, waits: bool) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.prepare_cached("UPDATE users SET logged_out = ?2 WHERE id = ?1")?
+                .execute(params![id, waits])
                 .map(drop)
         })
     }

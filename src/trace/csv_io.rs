@@ -18,19 +18,44 @@ pub enum TraceReadError {
 
 /// Writes the trace as CSV: `time_ms,host,user,kind,details`.
 pub fn write_trace<W: Write>(out: W, events: &[TraceEvent]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(["time_ms", "host", "user", "kind", "details"])?;
+    let mut w = TraceWriter::new(out)?;
     for e in events {
-        w.write_record([
+        w.write(e)?;
+    }
+    w.flush()
+}
+
+/// A trace written row by row as a run goes (the same bytes as
+/// [`write_trace`] of the whole trace): the header on creation, then one row
+/// per [`TraceWriter::write`].
+pub struct TraceWriter<W: Write> {
+    csv: csv::Writer<W>,
+}
+
+impl<W: Write> TraceWriter<W> {
+    /// Starts a trace: writes its header.
+    pub fn new(out: W) -> csv::Result<Self> {
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_record(["time_ms", "host", "user", "kind", "details"])?;
+        Ok(TraceWriter { csv })
+    }
+
+    /// Writes one row.
+    pub fn write(&mut self, e: &TraceEvent) -> csv::Result<()> {
+        self.csv.write_record([
             e.at_ms().to_string(),
             e.host.clone(),
             e.user().to_string(),
             e.kind.name(),
             e.kind.details(),
-        ])?;
+        ])
     }
-    w.flush()?;
-    Ok(())
+
+    /// Pushes buffered rows out.
+    pub fn flush(&mut self) -> csv::Result<()> {
+        self.csv.flush()?;
+        Ok(())
+    }
 }
 
 /// Reads a trace written by [`write_trace`].

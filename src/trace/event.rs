@@ -256,6 +256,21 @@ pub enum EventKind {
         state: Option<ConnectionState>,
     },
 
+    // ---- ground truth, the harness's listener in front of a status API ----
+    /// A status request or button press the harness's listener on an app
+    /// host served where the tab's own (logged-in) user `caller` is not the
+    /// user asked for (the row's user) or not the user the answer is about.
+    /// `button` is `connect`/`disconnect` for a press, none for a status
+    /// read; `revealed` is the state the answer showed, about `about`.
+    ApiCrossUser {
+        caller: String,
+        tab: u32,
+        button: Option<String>,
+        http_status: u16,
+        revealed: Option<ConnectionState>,
+        about: Option<String>,
+    },
+
     // ---- simulator ----
     FaultStarted {
         fault: FaultKind,
@@ -281,6 +296,39 @@ pub enum EventKind {
     ManualConnect {},
     ManualDisconnect {},
     RunEnded {},
+
+    // ---- harness ground truth for the oracle (issue 7) ----
+    /// The dialer wrapper opened (`conn`) or failed to open (`conn: null`) a
+    /// stream while the harness's listener was serving HTTP request
+    /// `request` for `path`, or from a task spawned while it was.
+    DialDuringRequest {
+        request: u64,
+        path: String,
+        conn: Option<u64>,
+    },
+    /// Sampled by the harness on an app host every 10 s: the host's tokio
+    /// runtime's live tasks, the HTTP connections its listener holds open
+    /// and the streams its dialer holds open.
+    HostWorkSampled {
+        alive_tasks: u64,
+        http_connections: u64,
+        open_sockets: u64,
+    },
+    /// When client stream `conn` last received bytes (`at_ms`, virtual),
+    /// recorded just before it closes, when the run ends while it is open,
+    /// and when bytes come again after more than 35 s of silence.
+    SocketLastReceived {
+        conn: u64,
+        at_ms: u64,
+    },
+    /// The store deleted a user's credentials (ground truth: the store's
+    /// own record, host = the instance that asked).
+    CredentialsDeleted {},
+    /// The supervisor's process exited on a close code (`exit_on_codes`);
+    /// the world restarts it after the scenario's `restart_delay`.
+    ProcessExited {
+        code: u16,
+    },
 }
 
 impl EventKind {

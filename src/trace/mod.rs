@@ -8,11 +8,13 @@
 
 mod csv_io;
 mod event;
+pub mod guard;
 mod recorder;
 pub mod truth;
 
-pub use csv_io::{read_trace, write_trace, TraceReadError};
+pub use csv_io::{read_trace, write_trace, TraceReadError, TraceWriter};
 pub use event::{
     AttemptCause, CloseAction, ConnectionState, EventKind, FaultKind, TraceEvent, UserId,
 };
+pub use guard::{Runaway, TraceCaps, TraceGuard};
 pub use recorder::{Clock, Recorder, TokioClock};

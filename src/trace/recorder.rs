@@ -1,6 +1,9 @@
+use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::csv_io::TraceWriter;
+use super::guard::{CapCounter, Runaway, TraceCaps, TraceGuard};
 use super::{EventKind, TraceEvent};
 
 /// Virtual time since the start of the run, shared by every host.
@@ -12,16 +15,55 @@ pub trait Clock: Send + Sync {
 }
 
 /// Collects the trace of one run. Cheap to clone; every host holds one.
+///
+/// Every event is counted against the run's caps (see [`super::guard`]);
+/// past a cap nothing more is kept and [`Recorder::runaway`] says which.
+/// When the run has a sink, [`Recorder::stream`] (called by the simulation
+/// driver between steps, never from inside a host) writes the rows recorded
+/// since its last call, so the trace reaches disk as the run goes.
 #[derive(Clone)]
 pub struct Recorder {
-    events: Arc<Mutex<Vec<TraceEvent>>>,
+    log: Arc<Mutex<Log>>,
     clock: Arc<dyn Clock>,
 }
 
+struct Log {
+    events: Vec<TraceEvent>,
+    caps: CapCounter,
+    sink: Option<TraceWriter<Box<dyn Write + Send>>>,
+    /// Events already written to the sink.
+    streamed: usize,
+    /// Rows of a host being torn down, held back until they can be put in
+    /// a fixed order (see [`Recorder::teardown`]).
+    held: Option<Vec<TraceEvent>>,
+}
+
 impl Recorder {
+    /// A recorder with the default caps and no sink.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self::with_parts(clock, TraceGuard::default().caps, None)
+    }
+
+    /// A recorder with `guard`'s caps, streaming to its sink (whose header
+    /// is written now).
+    pub fn guarded(clock: Arc<dyn Clock>, guard: TraceGuard) -> csv::Result<Self> {
+        let sink = guard.sink.map(TraceWriter::new).transpose()?;
+        Ok(Self::with_parts(clock, guard.caps, sink))
+    }
+
+    fn with_parts(
+        clock: Arc<dyn Clock>,
+        caps: TraceCaps,
+        sink: Option<TraceWriter<Box<dyn Write + Send>>>,
+    ) -> Self {
         Recorder {
-            events: Arc::new(Mutex::new(Vec::new())),
+            log: Arc::new(Mutex::new(Log {
+                events: Vec::new(),
+                caps: CapCounter::new(caps),
+                sink,
+                streamed: 0,
+                held: None,
+            })),
             clock,
         }
     }
@@ -30,26 +72,98 @@ impl Recorder {
         self.clock.now()
     }
 
-    /// Appends an event stamped with the current virtual time.
+    /// Appends an event stamped with the current virtual time (unless the
+    /// run already passed a cap).
     pub fn record(&self, host: &str, user: Option<&str>, kind: EventKind) {
+        let at = truncate_to_ms(self.clock.now());
+        let mut log = self.lock();
+        if !log.caps.admit(at) {
+            return;
+        }
         let event = TraceEvent {
-            at: truncate_to_ms(self.clock.now()),
+            at,
             host: host.to_string(),
             user: user.map(str::to_string),
             kind,
         };
-        self.events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(event);
+        match &mut log.held {
+            Some(held) => held.push(event),
+            None => log.events.push(event),
+        }
+    }
+
+    /// The cap this run passed, if it did.
+    pub fn runaway(&self) -> Option<Runaway> {
+        self.lock().caps.tripped()
+    }
+
+    /// Writes the rows recorded since the last call to the sink, if any.
+    pub fn stream(&self) -> csv::Result<()> {
+        let mut guard = self.lock();
+        let log = &mut *guard;
+        if let Some(sink) = log.sink.as_mut() {
+            // Hosts run one after another within a step, so rows of one step
+            // can come out of time order: order them (stably) before they
+            // reach the disk, as the finished trace is ordered.
+            let streamed = log.streamed;
+            log.events[streamed..].sort_by_key(|e| e.at);
+            for e in &log.events[log.streamed..] {
+                sink.write(e)?;
+            }
+            log.streamed = log.events.len();
+        }
+        Ok(())
+    }
+
+    /// Streams what is left and flushes the sink.
+    pub fn finish_stream(&self) -> csv::Result<()> {
+        self.stream()?;
+        match self.lock().sink.as_mut() {
+            Some(sink) => sink.flush(),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `f`, which tears a host down (a crash drops its tasks), and
+    /// appends the rows recorded meanwhile stamped `at` and in a fixed order:
+    /// each socket's `socket_last_received` and `socket_closed` rows by socket
+    /// id, then any others as recorded.
+    ///
+    /// Why: a crashed host's tasks are dropped in an order the runtime does
+    /// not fix (tokio shards its task list by a process-wide task id, so the
+    /// order changes with every run in the same process and with `--jobs`),
+    /// and they read the host's clock, which stands one tick past the
+    /// driver's time. Both reached the trace before.
+    pub fn teardown<R>(&self, at: Duration, f: impl FnOnce() -> R) -> R {
+        self.lock().held = Some(Vec::new());
+        let out = f();
+        let mut log = self.lock();
+        let mut held = log.held.take().unwrap_or_default();
+        held.sort_by_key(|e| match e.kind {
+            EventKind::SocketLastReceived { conn, .. } => (0, conn, 0),
+            EventKind::SocketClosed { conn } => (0, conn, 1),
+            _ => (1, 0, 0),
+        });
+        let at = truncate_to_ms(at);
+        log.events
+            .extend(held.into_iter().map(|e| TraceEvent { at, ..e }));
+        out
     }
 
     /// A copy of everything recorded so far, in recording order.
     pub fn snapshot(&self) -> Vec<TraceEvent> {
-        self.events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.lock().events.clone()
+    }
+
+    /// Everything recorded, moved out (no copy): the end of a run.
+    pub fn take(&self) -> Vec<TraceEvent> {
+        let mut log = self.lock();
+        log.streamed = 0;
+        std::mem::take(&mut log.events)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

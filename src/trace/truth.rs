@@ -61,9 +61,17 @@ pub struct EndpointSocket {
 pub struct UserTruth {
     pub client_sockets: Vec<ClientSocket>,
     pub endpoint_sockets: Vec<EndpointSocket>,
-    /// When the user was really connected: an endpoint socket authenticated
-    /// with credentials, open on both sides. Sorted, not overlapping.
+    /// When the user was really connected: exactly one socket the endpoint
+    /// authenticated with credentials, open on both sides, and no other
+    /// socket of the user open client-side beside it. Two sockets at once are
+    /// a conflict (holders fighting over the session), not uptime. One
+    /// interval per socket: a hand-over from one socket to the next ends an
+    /// interval and starts another, so a ping-pong never reads as one long
+    /// connection. Sorted, not overlapping (intervals may touch).
     pub connected: Vec<Interval>,
+    /// When an authenticated socket was open on both sides while another
+    /// socket of the user was open client-side too. Sorted, merged.
+    pub conflicts: Vec<Interval>,
     /// The same from the client's side alone: an authenticated socket the
     /// client still holds, whether or not the endpoint's end is gone (a
     /// close the network lost is news the client cannot have).
@@ -192,8 +200,10 @@ impl Truth {
             users.entry(user).or_default().endpoint_sockets.push(s);
         }
         for u in users.values_mut() {
-            u.connected = connected_intervals(u, Side::Both);
-            u.client_connected = connected_intervals(u, Side::Client);
+            let (connected, conflicts) = exclusive_spans(u);
+            u.connected = connected;
+            u.conflicts = conflicts;
+            u.client_connected = merged(&authenticated_spans(u, Side::Client));
         }
         Truth { users }
     }
@@ -258,7 +268,9 @@ enum Side {
     Client,
 }
 
-fn connected_intervals(u: &UserTruth, side: Side) -> Vec<Interval> {
+/// One span per authenticated socket: from authentication (or the client's
+/// open, if later) until the side(s) that bound it close. Sorted by start.
+fn authenticated_spans(u: &UserTruth, side: Side) -> Vec<Interval> {
     let mut spans: Vec<Interval> = u
         .endpoint_sockets
         .iter()
@@ -278,19 +290,117 @@ fn connected_intervals(u: &UserTruth, side: Side) -> Vec<Interval> {
         })
         .collect();
     spans.sort_by_key(|i| i.start);
-    let mut merged: Vec<Interval> = Vec::new();
+    spans
+}
+
+/// Overlapping or touching intervals merged into one, sorted.
+fn merged(spans: &[Interval]) -> Vec<Interval> {
+    let mut out: Vec<Interval> = Vec::new();
     for s in spans {
-        match merged.last_mut() {
+        match out.last_mut() {
             Some(last) if last.end.is_none_or(|e| s.start <= e) => {
                 last.end = match (last.end, s.end) {
                     (Some(a), Some(b)) => Some(a.max(b)),
                     _ => None,
                 };
             }
-            _ => merged.push(s),
+            _ => out.push(*s),
         }
     }
-    merged
+    out
+}
+
+/// The user's (connected, conflict) stretches: a sweep over the
+/// authenticated spans (both sides) and the client-side sockets. Connected
+/// where exactly one authenticated span is open and exactly one client
+/// socket; a new interval each time the socket changes. Conflict where an
+/// authenticated span is open beside a second client socket.
+fn exclusive_spans(u: &UserTruth) -> (Vec<Interval>, Vec<Interval>) {
+    let spans = authenticated_spans(u, Side::Both);
+    // (time, order, delta, what): closes (order 0) before opens (order 1)
+    // at one instant, so a hand-over in one millisecond is no overlap.
+    enum What {
+        Span(usize),
+        Client,
+    }
+    let mut edges: Vec<(Duration, u8, What)> = Vec::new();
+    for (k, s) in spans.iter().enumerate() {
+        edges.push((s.start, 1, What::Span(k)));
+        if let Some(e) = s.end {
+            edges.push((e, 0, What::Span(k)));
+        }
+    }
+    for c in &u.client_sockets {
+        edges.push((c.opened, 1, What::Client));
+        if let Some(e) = c.closed {
+            edges.push((e, 0, What::Client));
+        }
+    }
+    edges.sort_by_key(|(t, order, _)| (*t, *order));
+
+    let mut active: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+    let mut clients: usize = 0;
+    let mut connected: Vec<Interval> = Vec::new();
+    let mut conflicts: Vec<Interval> = Vec::new();
+    // The socket the current connected interval is on, and whether a
+    // conflict is open.
+    let mut on: Option<usize> = None;
+    let mut in_conflict = false;
+    let mut i = 0;
+    while i < edges.len() {
+        let t = edges[i].0;
+        while i < edges.len() && edges[i].0 == t {
+            let opening = edges[i].1 == 1;
+            match edges[i].2 {
+                What::Span(k) => {
+                    if opening {
+                        active.insert(k);
+                    } else {
+                        active.remove(&k);
+                    }
+                }
+                What::Client => {
+                    if opening {
+                        clients += 1;
+                    } else {
+                        clients = clients.saturating_sub(1);
+                    }
+                }
+            }
+            i += 1;
+        }
+        let now_on = match (active.len(), clients) {
+            (1, 1) => active.first().copied(),
+            _ => None,
+        };
+        if now_on != on {
+            if on.is_some() {
+                if let Some(last) = connected.last_mut() {
+                    last.end = Some(t);
+                }
+            }
+            if now_on.is_some() {
+                connected.push(Interval {
+                    start: t,
+                    end: None,
+                });
+            }
+            on = now_on;
+        }
+        let now_conflict = !active.is_empty() && clients >= 2;
+        if now_conflict != in_conflict {
+            if now_conflict {
+                conflicts.push(Interval {
+                    start: t,
+                    end: None,
+                });
+            } else if let Some(last) = conflicts.last_mut() {
+                last.end = Some(t);
+            }
+            in_conflict = now_conflict;
+        }
+    }
+    (connected, conflicts)
 }
 
 #[cfg(test)]
@@ -403,5 +513,101 @@ mod tests {
             .unwrap()
             .connected
             .is_empty());
+    }
+
+    /// Alice's trace with two sockets: conn 1 authenticated at 100 ms, conn 2
+    /// opened at `second_open` and authenticated at `second_auth`, replacing
+    /// conn 1 (440) then.
+    fn hand_over(second_open: u64, second_auth: u64) -> Vec<TraceEvent> {
+        let open = |ms, conn: u64, local: &str| {
+            ev(
+                ms,
+                "app-1",
+                Some("alice"),
+                EventKind::SocketOpened {
+                    conn,
+                    local: local.into(),
+                },
+            )
+        };
+        let accept = |ms, sock: u64, peer: &str| {
+            ev(
+                ms,
+                "wa",
+                None,
+                EventKind::EndpointAccepted {
+                    sock,
+                    peer: peer.into(),
+                },
+            )
+        };
+        let auth = |ms, sock| {
+            ev(
+                ms,
+                "wa",
+                Some("alice"),
+                EventKind::EndpointAuthenticated { sock, paired: true },
+            )
+        };
+        vec![
+            open(100, 1, "a:1"),
+            accept(100, 1, "a:1"),
+            auth(100, 1),
+            open(second_open, 2, "a:2"),
+            accept(second_open, 2, "a:2"),
+            auth(second_auth, 2),
+            ev(
+                second_auth,
+                "wa",
+                Some("alice"),
+                EventKind::EndpointClosed {
+                    sock: 1,
+                    code: Some(440),
+                    reason: "replaced".into(),
+                },
+            ),
+            ev(
+                second_auth + 50,
+                "app-1",
+                Some("alice"),
+                EventKind::SocketClosed { conn: 1 },
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_hand_over_between_sockets_ends_one_connected_interval_and_starts_another() {
+        let truth = Truth::from_trace(&hand_over(5000, 5000));
+        let alice = truth.user("alice").unwrap();
+        let ms = Duration::from_millis;
+        // conn 2 opens at 5000 beside conn 1: no uptime until conn 1 is gone.
+        assert_eq!(
+            alice.connected,
+            vec![
+                Interval {
+                    start: ms(100),
+                    end: Some(ms(5000))
+                },
+                Interval {
+                    start: ms(5050),
+                    end: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_second_socket_open_beside_an_authenticated_one_is_a_conflict_not_uptime() {
+        let truth = Truth::from_trace(&hand_over(3000, 5000));
+        let alice = truth.user("alice").unwrap();
+        let ms = Duration::from_millis;
+        assert_eq!(
+            alice.conflicts,
+            vec![Interval {
+                start: ms(3000),
+                end: Some(ms(5050))
+            }]
+        );
+        assert_eq!(alice.connected_time(ms(10_000)), ms(2900) + ms(4950));
     }
 }

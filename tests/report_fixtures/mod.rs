@@ -229,6 +229,7 @@ pub fn summary(
         violations: vec![],
         replay: format!("loopguard replay scenarios/{scenario}.toml --preset {preset} --seed 7"),
         trace_events: 0,
+        files: None,
     }
 }
 

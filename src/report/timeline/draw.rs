@@ -149,7 +149,11 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             ));
         }
         let sub = self.fit(&sub, 13, self.l.width as i32 - 40);
-        self.text(&sub, 20, 54, 13, &MUTED, HPos::Left, VPos::Center)
+        self.text(&sub, 20, 54, 13, &MUTED, HPos::Left, VPos::Center)?;
+        let caption = "Each lane: the bar is the supervisor's own view of its state; \
+                       the strip beneath is ground truth, the sockets the harness saw.";
+        let caption = self.fit(caption, 12, self.l.width as i32 - 40);
+        self.text(&caption, 20, CAPTION_Y, 12, &INK, HPos::Left, VPos::Center)
     }
 
     fn backgrounds(&self) -> DrawResult<DB> {
@@ -345,8 +349,27 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
         if !first_of_user {
             self.line(vec![(LEFT - 60, top), (self.l.plot_right(), top)], FAINT, 1)?;
         }
+        self.text(
+            "supervisor's view",
+            LEFT - 10,
+            top + BAR_Y + BAR_H + 8,
+            10,
+            &MUTED,
+            HPos::Right,
+            VPos::Center,
+        )?;
+        self.text(
+            "sockets (truth)",
+            LEFT - 10,
+            top + TRUTH_Y + TRUTH_H / 2,
+            10,
+            &MUTED,
+            HPos::Right,
+            VPos::Center,
+        )?;
 
         self.state_bar(top, lane)?;
+        self.truth_strip(top, lane)?;
 
         // Attempts: a triangle pointing at the bar, coloured by cause.
         for (at, cause, _) in sc.group(lane.attempts.iter().copied()) {
@@ -372,10 +395,15 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
         let mut taken = Occupancy::new(sc.x0, sc.width);
         let mut order: Vec<&(Duration, Option<u16>, u32)> = closes.iter().collect();
         order.sort_by_key(|(at, code, _)| (*code != Some(440), sc.col(*at)));
-        for &&(at, code, _) in &order {
+        for &&(at, code, n) in &order {
             let Some(code) = code else { continue };
             let x = sc.x(at);
-            let label = code.to_string();
+            // A bucket of several closes says how many it stands for.
+            let label = if n > 1 {
+                format!("{code}×{n}")
+            } else {
+                code.to_string()
+            };
             let w = self.text_width(&label, 11);
             let (lo, hi) = (x - w / 2 - 3, x + w / 2 + 3);
             let y = top + CLOSE_LABEL_Y;
@@ -392,6 +420,46 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             } else {
                 self.text(&label, x, y, 11, &CLOSE, HPos::Center, VPos::Center)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Ground truth under the supervisor's bar: per pixel column, the most
+    /// client sockets this instance held for the user (1 in blue, more in
+    /// red, with the count when there is room).
+    fn truth_strip(&self, top: i32, lane: &Lane) -> DrawResult<DB> {
+        let sc = &self.l.scale;
+        let (y0, y1) = (top + TRUTH_Y, top + TRUTH_Y + TRUTH_H);
+        self.line(vec![(sc.x0, y1), (self.l.plot_right(), y1)], FAINT, 1)?;
+        let cols = sc.column_max(&lane.sockets);
+        let mut taken = Occupancy::new(sc.x0, sc.width);
+        let mut c = 0;
+        while c < cols.len() {
+            let v = cols[c];
+            let mut e = c + 1;
+            while e < cols.len() && cols[e] == v {
+                e += 1;
+            }
+            let (xa, xb) = (sc.x_of_col(c as i64), sc.x_of_col(e as i64));
+            if v == 1 {
+                self.rect(xa, y0 + 3, xb, y1, SOCKETS.mix(0.7))?;
+            } else if v > 1 {
+                self.rect(xa, y0, xb.max(xa + 2), y1, VIOLATION)?;
+                let label = v.to_string();
+                let w = self.text_width(&label, 9);
+                if taken.claim(xb + 1, xb + 3 + w) {
+                    self.text(
+                        &label,
+                        xb + 2,
+                        y0 + TRUTH_H / 2,
+                        9,
+                        &VIOLATION,
+                        HPos::Left,
+                        VPos::Center,
+                    )?;
+                }
+            }
+            c = e;
         }
         Ok(())
     }
@@ -499,30 +567,46 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             // Marks of one invariant closer than a marker's width merge
             // into one, drawn across their extent and counted.
             let groups = scale::clusters(sc, marks.into_iter(), 12);
-            for &(first, last, _, _) in &groups {
+            for &(first, last, invariant, _) in &groups {
+                let colour = invariant_color(invariant);
                 let (xa, xb) = (sc.x(first), sc.x(last));
                 if line_to > row_y && xb > xa + 1 {
-                    self.rect(xa, row_y, xb, line_to, VIOLATION.mix(0.1))?;
+                    self.rect(xa, row_y, xb, line_to, colour.mix(0.08))?;
                 } else if line_to > row_y {
-                    self.line(vec![(xa, row_y), (xa, line_to)], VIOLATION.mix(0.45), 1)?;
+                    self.line(vec![(xa, row_y), (xa, line_to)], colour.mix(0.45), 1)?;
                 }
                 if xb > xa {
-                    self.rect(xa, row_y - 2, xb, row_y + 2, VIOLATION)?;
+                    self.rect(xa, row_y - 2, xb, row_y + 2, colour)?;
                 }
             }
             // Markers first, so that labels go where no marker is.
             let mut taken = Occupancy::new(sc.x0, sc.width + RIGHT as i64);
-            for &(first, last, _, _) in &groups {
+            for &(first, last, invariant, _) in &groups {
+                let colour = invariant_color(invariant);
                 let (xa, xb) = (sc.x(first), sc.x(last));
                 for x in if xb > xa { vec![xa, xb] } else { vec![xa] } {
                     self.area
-                        .draw(&Circle::new((x, row_y), 5, VIOLATION.filled()))?;
+                        .draw(&Circle::new((x, row_y), 5, colour.filled()))?;
                     self.area
                         .draw(&Circle::new((x, row_y), 5, WHITE.stroke_width(1)))?;
                     taken.claim(x - 6, x + 6);
                 }
             }
-            for &(first, last, invariant, n) in &groups {
+            // Labels: each invariant's first group before any second one,
+            // so that a dense row still names every invariant it shows; one
+            // with no room by its marks goes to the nearest free place.
+            let mut order: Vec<(usize, usize)> = Vec::with_capacity(groups.len());
+            let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+            for (g, &(_, _, invariant, _)) in groups.iter().enumerate() {
+                let k = seen.entry(invariant).or_insert(0);
+                order.push((*k, g));
+                *k += 1;
+            }
+            order.sort();
+            let mut labelled: BTreeMap<&str, bool> = BTreeMap::new();
+            for (rank, g) in order {
+                let (first, last, invariant, n) = groups[g];
+                let colour = invariant_color(invariant);
                 let (xa, xb) = (sc.x(first), sc.x(last));
                 let label = if n > 1 {
                     format!("{invariant} ×{n}")
@@ -530,26 +614,20 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
                     invariant.to_string()
                 };
                 let w = self.text_width(&label, 11);
-                if taken.claim(xb + 7, xb + 10 + w) {
-                    self.text(
-                        &label,
-                        xb + 8,
-                        row_y,
-                        11,
-                        &VIOLATION,
-                        HPos::Left,
-                        VPos::Center,
-                    )?;
+                let at = if taken.claim(xb + 7, xb + 10 + w) {
+                    Some((xb + 8, HPos::Left))
                 } else if taken.claim(xa - 10 - w, xa - 7) {
-                    self.text(
-                        &label,
-                        xa - 8,
-                        row_y,
-                        11,
-                        &VIOLATION,
-                        HPos::Right,
-                        VPos::Center,
-                    )?;
+                    Some((xa - 8, HPos::Right))
+                } else if rank == 0 && !labelled.contains_key(invariant) {
+                    taken
+                        .claim_nearest(xa, w + 6)
+                        .map(|lo| (lo + 3, HPos::Left))
+                } else {
+                    None
+                };
+                if let Some((x, h)) = at {
+                    self.text(&label, x, row_y, 11, &colour, h, VPos::Center)?;
+                    labelled.insert(invariant, true);
                 }
             }
         }
@@ -561,7 +639,7 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
         let (x0, x1) = (self.l.plot_left(), self.l.plot_right());
         let top = self.l.sockets_title_top;
         self.text(
-            "Client-side open sockets per user",
+            "Ground truth: client-side open sockets per user",
             16,
             top + 16,
             14,
@@ -569,7 +647,7 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             HPos::Left,
             VPos::Center,
         )?;
-        let lx = 16 + self.text_width("Client-side open sockets per user", 14) + 16;
+        let lx = 16 + self.text_width("Ground truth: client-side open sockets per user", 14) + 16;
         self.area.draw(&DashedPathElement::new(
             vec![(lx, top + 16), (lx + 24, top + 16)],
             5,
@@ -633,6 +711,11 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
                     self.rect(xa, y(v), xb.max(xa + 2), y(1), VIOLATION)?;
                 }
                 c = e;
+            }
+            // Up, as uptime counts it: a green rule under the strip.
+            for &(a, b) in &s.up {
+                let (xa, xb) = (sc.x(a), sc.x(b));
+                self.rect(xa, bottom + 1, xb.max(xa + 1), bottom + 4, UP)?;
             }
             self.area.draw(&DashedPathElement::new(
                 vec![(x0, y(1)), (x1, y(1))],
@@ -715,8 +798,8 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             )?;
             p.line(vec![(x + 9, y - 1), (x + 9, y + 3)], CLOSE_NO_CODE, 1)
         })?;
-        items.item("violation (invariant id)", |p, x, y| {
-            p.area.draw(&Circle::new((x + 9, y), 5, VIOLATION.filled()))
+        items.item("440×n: n closes in one bucket", |p, x, y| {
+            p.rect(x + 2, y - 7, x + 16, y + 7, REPLACED_CHIP)
         })?;
         items.item("sockets open", |p, x, y| {
             p.rect(x, y - 6, x + 18, y + 6, SOCKETS.mix(0.55))
@@ -724,8 +807,43 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
         items.item("over the limit", |p, x, y| {
             p.rect(x, y - 6, x + 18, y + 6, VIOLATION)
         })?;
+        items.item("up (counted as uptime)", |p, x, y| {
+            p.rect(x, y - 2, x + 18, y + 2, UP)
+        })?;
 
-        let mut items = Legend::new(self, row_y(3), "fault");
+        // Every invariant the run shows a mark of, in its own colour.
+        let mut items = Legend::new(self, row_y(3), "violation");
+        let mut ids: Vec<&str> = Vec::new();
+        for v in &self.t.violations {
+            if !ids.contains(&v.invariant.as_str()) {
+                ids.push(&v.invariant);
+            }
+        }
+        ids.sort_by_key(|id| {
+            crate::invariants::INVARIANT_IDS
+                .iter()
+                .position(|k| k == id)
+                .unwrap_or(usize::MAX)
+        });
+        if ids.is_empty() {
+            self.text(
+                "none in this run",
+                LEFT,
+                row_y(3),
+                12,
+                &MUTED,
+                HPos::Left,
+                VPos::Center,
+            )?;
+        }
+        for id in ids {
+            items.item(id, |p, x, y| {
+                p.area
+                    .draw(&Circle::new((x + 9, y), 5, invariant_color(id).filled()))
+            })?;
+        }
+
+        let mut items = Legend::new(self, row_y(4), "fault");
         let kinds: Vec<FaultKind> = if self.l.fault_kinds.is_empty() {
             vec![]
         } else {
@@ -735,7 +853,7 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             self.text(
                 "none in this run",
                 LEFT,
-                row_y(3),
+                row_y(4),
                 12,
                 &MUTED,
                 HPos::Left,
@@ -813,6 +931,20 @@ impl Occupancy {
         }
         self.used[a..=b].iter_mut().for_each(|u| *u = true);
         true
+    }
+
+    /// Takes the free range of `width` pixels whose start is nearest to
+    /// `x`, and returns that start.
+    fn claim_nearest(&mut self, x: i32, width: i32) -> Option<i32> {
+        let span = self.used.len() as i32;
+        for d in 0..span {
+            for lo in [x + d, x - d] {
+                if self.claim(lo, lo + width) {
+                    return Some(lo);
+                }
+            }
+        }
+        None
     }
 }
 

@@ -10,16 +10,18 @@ pub const WIDTH: u32 = 1600;
 /// Label column on the left.
 pub const LEFT: i32 = 196;
 pub const RIGHT: i32 = 40;
-pub const HEADER_H: i32 = 76;
+pub const HEADER_H: i32 = 96;
+/// Centre of the caption naming what the lanes show.
+pub const CAPTION_Y: i32 = 78;
 pub const FAULT_ROW_H: i32 = 18;
 pub const RUN_ROW_H: i32 = 22;
-pub const LANE_H: i32 = 64;
+pub const LANE_H: i32 = 84;
 pub const AXIS_H: i32 = 34;
 pub const SOCKET_TITLE_H: i32 = 30;
 pub const SOCKET_ROW_H: i32 = 40;
 pub const SOCKET_STRIP_H: i32 = 28;
 pub const LEGEND_ROW_H: i32 = 24;
-pub const LEGEND_ROWS: i32 = 4;
+pub const LEGEND_ROWS: i32 = 5;
 
 // Rows inside a lane, from its top.
 /// Centre of the violation markers.
@@ -30,6 +32,9 @@ pub const BAR_Y: i32 = 27;
 pub const BAR_H: i32 = 16;
 /// Centre of the close-code labels.
 pub const CLOSE_LABEL_Y: i32 = 55;
+/// Top of the ground-truth strip: the sockets the harness saw.
+pub const TRUTH_Y: i32 = 66;
+pub const TRUTH_H: i32 = 12;
 
 #[derive(Debug, Clone)]
 pub struct Layout {

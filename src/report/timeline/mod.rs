@@ -9,6 +9,8 @@
 
 mod draw;
 mod font;
+mod font_subset;
+pub mod interactive;
 mod layout;
 mod model;
 mod scale;
@@ -24,7 +26,13 @@ use super::error::{write_file, ReportError};
 use super::RunSummary;
 use crate::trace::TraceEvent;
 
-/// Writes `timeline.svg` and `timeline.png` of a run into `dir`.
+/// The viewer data of a run's timeline, in its folder; the stability
+/// report inlines it (see [`interactive`]).
+pub const DATA_FILE: &str = "timeline.json";
+
+/// Writes a run's timeline into `dir`: `timeline.svg`, `timeline.png`, the
+/// viewer's data [`DATA_FILE`], and the run's page `index.html` (its
+/// report section with the interactive timeline).
 pub fn write_timeline(
     dir: &Path,
     summary: &RunSummary,
@@ -35,7 +43,16 @@ pub fn write_timeline(
     let svg = render_svg(&model).map_err(|m| ReportError::plot(&svg_path, m))?;
     write_file(&svg_path, svg.as_bytes())?;
     let png_path = dir.join("timeline.png");
-    render_png(&model, &png_path)
+    // Drawn under a temporary name (still ending in `.png`: the backend picks
+    // the format from it), then renamed into place.
+    let png_temp = dir.join(".timeline.tmp.png");
+    render_png(&model, &png_temp)?;
+    std::fs::rename(&png_temp, &png_path).map_err(|e| ReportError::io(&png_path, e))?;
+    let data = interactive::data_json(&model, trace);
+    write_file(&dir.join(DATA_FILE), data.as_bytes())?;
+    let metrics = super::run_metrics(summary, trace);
+    let page = super::html::run_page(summary, &metrics, &data);
+    write_file(&dir.join("index.html"), page.as_bytes())
 }
 
 /// The timeline as an SVG document.
@@ -49,7 +66,7 @@ pub fn render_svg(model: &Timeline) -> Result<String, String> {
         draw::paint(&area, model, &layout).map_err(|e| e.to_string())?;
         area.present().map_err(|e| e.to_string())?;
     }
-    Ok(out)
+    Ok(font::embed_in_svg(&out))
 }
 
 /// Draws the timeline into a PNG file.

@@ -18,6 +18,10 @@ pub struct Lane {
     pub spans: Vec<StateSpan>,
     pub attempts: Vec<(Duration, AttemptCause)>,
     pub closes: Vec<CloseMark>,
+    /// Ground truth beneath the supervisor's view: the client sockets this
+    /// instance held for the user, as the dialer wrapper saw them (count
+    /// after each change, starting from 0).
+    pub sockets: Vec<(Duration, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,6 +61,9 @@ pub struct SocketSeries {
     pub user: UserId,
     pub steps: Vec<(Duration, u32)>,
     pub peak: u32,
+    /// When the user was up as the uptime metric counts it (the harness's
+    /// truth, never the supervisor's word), sorted.
+    pub up: Vec<(Duration, Duration)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +123,7 @@ impl Timeline {
                     spans: Vec::new(),
                     attempts: Vec::new(),
                     closes: Vec::new(),
+                    sockets: Vec::new(),
                 });
             }
         }
@@ -265,7 +273,20 @@ impl Timeline {
         }
         faults.sort_by(|a, b| (a.fault, a.start, &a.target).cmp(&(b.fault, b.start, &b.target)));
 
-        let sockets = users.iter().map(|u| socket_series(u, &truth)).collect();
+        for lane in &mut lanes {
+            lane.sockets = truth.user(&lane.user).map_or_else(Vec::new, |t| {
+                count_steps(
+                    t.client_sockets
+                        .iter()
+                        .filter(|s| s.host == lane.instance)
+                        .map(|s| (s.opened, s.closed)),
+                )
+            });
+        }
+        let sockets = users
+            .iter()
+            .map(|u| socket_series(u, &truth, run_length))
+            .collect();
         let violations = summary
             .violations
             .iter()
@@ -360,34 +381,53 @@ fn instances_start(trace: &[TraceEvent], instances: &[String]) -> Vec<bool> {
         .collect()
 }
 
-fn socket_series(user: &str, truth: &Truth) -> SocketSeries {
+fn socket_series(user: &str, truth: &Truth, run_length: Duration) -> SocketSeries {
+    let (steps, up) = truth.user(user).map_or_else(
+        || (Vec::new(), Vec::new()),
+        |t| {
+            let steps = count_steps(t.client_sockets.iter().map(|s| (s.opened, s.closed)));
+            let up = t
+                .connected
+                .iter()
+                .map(|i| (i.start, i.end_or(run_length).min(run_length)))
+                .filter(|(a, b)| b > a)
+                .collect();
+            (steps, up)
+        },
+    );
+    let peak = steps.iter().map(|s| s.1).max().unwrap_or(0);
+    SocketSeries {
+        user: user.to_string(),
+        steps,
+        peak,
+        up,
+    }
+}
+
+/// Open (opened, closed) intervals as a step function: the count after
+/// each change, in time order, starting from 0.
+fn count_steps(
+    sockets: impl Iterator<Item = (Duration, Option<Duration>)>,
+) -> Vec<(Duration, u32)> {
     let mut changes: Vec<(Duration, i32)> = Vec::new();
-    if let Some(t) = truth.user(user) {
-        for s in &t.client_sockets {
-            changes.push((s.opened, 1));
-            if let Some(c) = s.closed {
-                changes.push((c, -1));
-            }
+    for (opened, closed) in sockets {
+        changes.push((opened, 1));
+        if let Some(c) = closed {
+            changes.push((c, -1));
         }
     }
     // Closes first at equal times: a socket replaced at the same
     // millisecond does not count as two open.
     changes.sort();
     let mut open: i32 = 0;
-    let mut peak = 0;
     let mut steps: Vec<(Duration, u32)> = Vec::with_capacity(changes.len());
     for (at, d) in changes {
         open = (open + d).max(0);
         let n = u32::try_from(open).unwrap_or(0);
-        peak = peak.max(n);
         match steps.last_mut() {
             Some(last) if last.0 == at => last.1 = n,
             _ => steps.push((at, n)),
         }
     }
-    SocketSeries {
-        user: user.to_string(),
-        steps,
-        peak,
-    }
+    steps
 }

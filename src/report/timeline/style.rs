@@ -17,6 +17,8 @@ pub const CLOSE_NO_CODE: RGBColor = RGBColor(0x9A, 0xA0, 0xA6);
 pub const REPLACED: RGBColor = RGBColor(0x11, 0x11, 0x11);
 pub const REPLACED_CHIP: RGBColor = RGBColor(0xFF, 0xD2, 0x3F);
 pub const SOCKETS: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
+/// True connection, as uptime counts it.
+pub const UP: RGBColor = RGBColor(0x2E, 0x7D, 0x32);
 pub const DOWN: RGBColor = RGBColor(0x5B, 0x62, 0x70);
 
 pub fn state_color(s: ConnectionState) -> RGBColor {
@@ -93,4 +95,36 @@ pub fn fault_label(f: FaultKind) -> &'static str {
         FaultKind::Logout => "logged out (401)",
         FaultKind::Crash => "instance crash",
     }
+}
+
+/// One colour per invariant, so that marks of different promises read apart
+/// on a dense lane; the legend names each. The oracle's eight take these in
+/// [`crate::invariants::INVARIANT_IDS`] order; any other id picks one by a
+/// stable hash of its name.
+const INVARIANT_PALETTE: [RGBColor; 8] = [
+    RGBColor(0xD6, 0x1F, 0x26), // single_socket: red
+    RGBColor(0x7B, 0x2F, 0xBE), // reconnect_cooldown: purple
+    RGBColor(0xE0, 0x6C, 0x00), // max_attempts: orange
+    RGBColor(0x00, 0x7A, 0x87), // backoff_schedule: teal
+    RGBColor(0xC2, 0x18, 0x7A), // status_read_only: magenta
+    RGBColor(0x1F, 0x4E, 0xA8), // eventually_connected: blue
+    RGBColor(0x6B, 0x4E, 0x16), // store_matches_truth: brown
+    RGBColor(0x3D, 0x7A, 0x1F), // no_zombie_work: green
+];
+
+pub fn invariant_color(id: &str) -> RGBColor {
+    let known = crate::invariants::INVARIANT_IDS
+        .iter()
+        .position(|k| *k == id);
+    let i = known.unwrap_or_else(|| {
+        id.bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        })
+    });
+    INVARIANT_PALETTE[i % INVARIANT_PALETTE.len()]
+}
+
+/// The colour as CSS `#rrggbb`, for the HTML report and the interactive view.
+pub fn css(c: RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }

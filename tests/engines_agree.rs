@@ -1,0 +1,177 @@
+//! The differential test of SPEC "Two engines", beyond the shipped
+//! scenarios (those are compared in `tests/shipped_scenarios.rs`, which
+//! shares their turmoil runs): every action of the scenario format must be
+//! exercised by a shipped scenario, a found one or a case under
+//! `tests/engines/`, and the fast engine must give it a meaning (an action
+//! added to the format without either fails here by name); the cases under
+//! `tests/engines/` and `scenarios/found/` get the same verdict, invariant
+//! by invariant over the invariants their expectation judges, on both
+//! engines.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use loopguard::run::execute_on;
+use loopguard::scenario::{load, Scenario, ACTIONS};
+use loopguard::sim::Engine;
+
+fn files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["scenarios", "scenarios/found", "tests/engines"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        let mut here: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        here.sort();
+        out.extend(here);
+    }
+    out
+}
+
+fn scenarios() -> Vec<Scenario> {
+    files()
+        .iter()
+        .map(|p| load(p).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+#[test]
+fn every_action_is_exercised_by_a_differential_case() {
+    let used: BTreeSet<&'static str> = scenarios()
+        .iter()
+        .flat_map(|s| s.events.iter().map(|e| e.action.name()).collect::<Vec<_>>())
+        .collect();
+    let missing: Vec<&str> = ACTIONS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| !used.contains(name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "actions no scenario of the differential test uses: {missing:?}; add a case under \
+         tests/engines/ so both engines are compared on them"
+    );
+}
+
+#[test]
+fn every_action_used_has_a_fast_engine_meaning() {
+    let unsupported: BTreeSet<String> = scenarios()
+        .iter()
+        .flat_map(|s| s.events.iter())
+        .filter(|e| !loopguard::sim::fast::supported(&e.action))
+        .map(|e| e.action.name().to_string())
+        .collect();
+    assert!(
+        unsupported.is_empty(),
+        "the fast engine gives no meaning to {unsupported:?}: add it to src/sim/fast/"
+    );
+}
+
+/// What one engine said of one (scenario, preset): the verdict, and each
+/// invariant the expectation judges as held (`true`) or violated.
+#[derive(Debug, PartialEq)]
+struct Verdicts {
+    verdict: String,
+    judged: BTreeMap<String, bool>,
+    violated: Vec<String>,
+}
+
+fn verdicts(engine: Engine, s: &Scenario, preset: &str) -> Result<Verdicts, String> {
+    execute_on(engine, s, preset, None, &mut |_| {})
+        .map(|r| Verdicts {
+            verdict: format!("{:?}", r.summary.verdict),
+            judged: r
+                .summary
+                .expected_holds
+                .iter()
+                .chain(&r.summary.expected_violations)
+                .map(|id| (id.clone(), r.summary.held.contains(id)))
+                .collect(),
+            violated: r.summary.violated,
+        })
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn every_extra_case_gets_the_same_verdicts_on_both_engines() {
+    let all: Vec<Scenario> = scenarios()
+        .into_iter()
+        .filter(|s| !s.source.parent().is_some_and(|p| p.ends_with("scenarios")))
+        .collect();
+    let jobs: Vec<(&Scenario, String, Engine)> = all
+        .iter()
+        .flat_map(|s| {
+            s.expect
+                .keys()
+                .flat_map(move |p| [Engine::Turmoil, Engine::Fast].map(|e| (s, p.clone(), e)))
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Verdicts, String>>>> =
+        Mutex::new(jobs.iter().map(|_| None).collect());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((s, preset, engine)) = jobs.get(i) else {
+                    break;
+                };
+                let v = verdicts(*engine, s, preset);
+                results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(v);
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut differ = Vec::new();
+    for (pair, outcome) in jobs.chunks(2).zip(results.chunks(2)) {
+        let (s, preset, _) = &pair[0];
+        let turmoil = outcome[0].as_ref().expect("turmoil run made");
+        let fast = outcome[1].as_ref().expect("fast run made");
+        let same = match (turmoil, fast) {
+            (Ok(t), Ok(f)) => t.verdict == f.verdict && t.judged == f.judged,
+            _ => false,
+        };
+        // Each case also meets its own expectations, like a shipped scenario.
+        if !matches!(turmoil, Ok(t) if t.verdict == "Pass") {
+            differ.push(format!(
+                "{} [{preset}] does not meet its expectations on turmoil: {turmoil:?}",
+                s.name
+            ));
+        }
+        if !same {
+            differ.push(format!(
+                "{} [{preset}]:\n  turmoil: {turmoil:?}\n  fast:    {fast:?}",
+                s.name
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "the engines disagree on {} of {} runs:\n{}",
+        differ.len(),
+        jobs.len() / 2,
+        differ.join("\n")
+    );
+}
+
+#[test]
+fn the_fast_engine_gives_byte_identical_traces_for_the_same_seed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["flapping_network", "app_restart", "second_instance"] {
+        let s = load(&root.join(format!("scenarios/{name}.toml"))).expect("loads");
+        let csv = || {
+            let r = execute_on(Engine::Fast, &s, "stable", None, &mut |_| {}).expect("runs");
+            let mut bytes = Vec::new();
+            loopguard::trace::write_trace(&mut bytes, &r.trace).expect("writes");
+            bytes
+        };
+        assert!(csv() == csv(), "{name}: two fast runs from one seed differ");
+    }
+}
