@@ -10,6 +10,7 @@
 pub mod close_code;
 pub mod endpoint;
 pub mod explore;
+pub mod import;
 pub mod invariants;
 pub mod output;
 pub mod report;

@@ -4,6 +4,7 @@ mod batch;
 mod check;
 mod console;
 mod explore;
+mod import;
 mod isolate;
 mod outdir;
 mod presets;
@@ -109,6 +110,33 @@ enum Command {
         /// A run folder (holding summary.json and trace.csv).
         run_dir: PathBuf,
     },
+    /// Turn production logs into a scenario file that replays what the
+    /// outside world did (closes, rival logins, network losses, pairing).
+    Import {
+        /// Log files: Baileys' pino JSON lines or the reference service's
+        /// console lines (other lines are skipped and counted).
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+        /// Where the scenario goes (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only lines in FROM..TO, time since the log's first connection
+        /// line: `10m..40m`, `..1h`, `2h..`.
+        #[arg(long)]
+        window: Option<String>,
+        /// TOML file of `"log id" = "scenario id"` (default: user1, user2, …).
+        #[arg(long)]
+        user_map: Option<PathBuf>,
+        /// Run the new scenario and compare it with the log, minute by minute.
+        #[arg(long)]
+        check: bool,
+        /// The preset `--check` runs (the service's buggy configuration).
+        #[arg(long, default_value = "legacy")]
+        preset: String,
+        /// Where `--check` writes its run folder.
+        #[arg(long, default_value = "reports/import")]
+        report: PathBuf,
+    },
     /// List the presets `--preset NAME` finds: ./presets (subfolders
     /// included), then the built-ins, each with its description.
     Presets,
@@ -211,6 +239,23 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }),
         Command::Replay { run_dir } => replay::replay(&run_dir),
         Command::Presets => presets::presets(),
+        Command::Import {
+            logs,
+            out,
+            window,
+            user_map,
+            check,
+            preset,
+            report,
+        } => import::import(&import::ImportArgs {
+            logs: &logs,
+            out: out.as_deref(),
+            window: window.as_deref(),
+            user_map: user_map.as_deref(),
+            check,
+            preset: &preset,
+            report: &report,
+        }),
         Command::Report { dirs, out } => {
             let batches = dirs.len() > 1 || out.is_some();
             if batches && dirs.iter().all(|d| loopguard::explore::batch::is_batch(d)) {
