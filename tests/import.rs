@@ -193,8 +193,22 @@ fn a_window_keeps_only_its_range_of_the_log() {
 }
 
 #[test]
-fn the_reference_loop_reproduces_on_legacy() {
-    assert_reproduces("reference_console.log", "legacy");
+fn the_reference_loop_reproduces_on_the_reference_service() {
+    let preset = fixture("reference-service.toml");
+    assert_reproduces("reference_console.log", &preset.display().to_string());
+}
+
+#[test]
+fn legacy_with_its_auto_reconnector_makes_the_reference_loop_worse_than_the_log() {
+    let (_, inference, scenario) = imported("reference_console.log");
+    let result = execute(&scenario, "legacy", None, &mut |_| {}).expect("runs");
+    let f = fidelity::compare(&inference.minutes, &result.trace);
+    assert!(!f.reproduced(), "{}", fidelity::table(&f));
+    assert!(
+        f.sim.iter().any(|m| m.max_sockets >= 2),
+        "{}",
+        fidelity::table(&f)
+    );
 }
 
 #[test]

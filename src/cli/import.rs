@@ -87,7 +87,8 @@ pub fn import(args: &ImportArgs<'_>) -> anyhow::Result<ExitCode> {
     );
     let scenario_path = match args.out {
         Some(path) => {
-            loopguard::output::write_atomic(path, text.as_bytes()).with_context(|| format!("{}", path.display()))?;
+            loopguard::output::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("{}", path.display()))?;
             eprintln!(
                 "scenario: {} ({} events from {} lines)",
                 path.display(),

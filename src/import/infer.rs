@@ -20,8 +20,8 @@
 //! - **401** is `logout`; **515** after a QR is `pair`; a **stream:error**
 //!   node is `stream_error` with its code and child; other codes are `close`.
 //! - A QR before any open makes the user unpaired.
-//! - Status requests set `[tabs]`: one tab per 12 requests a minute at the
-//!   busiest minute (5 s polls).
+//! - Status requests set `[tabs]`: at the busiest minute, up to 12 requests
+//!   are one tab polling at that rate, more are one 5 s tab per 12.
 //! - Quiet stretches longer than [`MAX_QUIET`] are cut to it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -150,7 +150,9 @@ pub struct Cut {
 pub struct Inference {
     pub users: Vec<InferredUser>,
     pub instances: u32,
-    pub tabs: Option<u32>,
+    /// Dashboard tabs and their poll period, when the log shows status
+    /// requests.
+    pub tabs: Option<(u32, Duration)>,
     pub events: Vec<WorldEvent>,
     /// Scenario length: the last record, plus a minute.
     pub duration: Duration,
@@ -800,9 +802,18 @@ fn tabs(records: &[Record], map: &TimeMap, out: &mut Inference) {
         *per_minute.entry(map.at(r.at_ms) / 60_000).or_insert(0) += 1;
     }
     if let Some(busiest) = per_minute.values().max() {
-        let count = busiest.div_ceil(12).max(1);
-        out.tabs = Some(count);
-        out.inferred.push(format!("{count} dashboard tab(s) polling every 5s: the busiest minute has {busiest} status requests."));
+        // Up to 12 requests a minute are one tab polling at that rate; more
+        // are as many 5 s tabs as it takes.
+        let (count, every) = if *busiest <= 12 {
+            (1, Duration::from_secs(60 / u64::from((*busiest).max(1))))
+        } else {
+            (busiest.div_ceil(12), Duration::from_secs(5))
+        };
+        out.tabs = Some((count, every));
+        out.inferred.push(format!(
+            "{count} dashboard tab(s) polling every {}: the busiest minute has {busiest} status requests.",
+            crate::scenario::format_duration(every)
+        ));
     }
 }
 

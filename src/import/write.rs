@@ -139,8 +139,12 @@ pub fn to_scenario_text(inference: &Inference, from: &Provenance<'_>) -> String 
             let _ = writeln!(out, "paired = false");
         }
     }
-    if let Some(count) = inference.tabs {
-        let _ = writeln!(out, "\n[tabs]\ncount = {count}\npoll_interval = \"5s\"");
+    if let Some((count, every)) = inference.tabs {
+        let _ = writeln!(
+            out,
+            "\n[tabs]\ncount = {count}\npoll_interval = {}",
+            toml_str(&format_duration(every))
+        );
     }
     for event in &inference.events {
         write_event(&mut out, event, &logs.files);
