@@ -175,7 +175,7 @@ fn a_crash_with_two_sockets_open_closes_them_in_socket_order_at_the_crash_time()
         "two users' sockets close at the crash: {closed:?}"
     );
     let mut ordered = closed.clone();
-    ordered.sort_by(|a, b| b.0.cmp(&a.0));
+    ordered.sort_by_key(|c| std::cmp::Reverse(c.0));
     assert_eq!(closed, ordered, "newest-first when read backwards");
     assert!(closed.iter().all(|(_, at)| *at == Duration::from_secs(120)));
 }

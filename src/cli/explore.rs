@@ -202,7 +202,7 @@ pub fn explore(args: &ExploreArgs) -> anyhow::Result<ExitCode> {
                             "run",
                             &shown,
                             "--preset",
-                            &preset
+                            preset
                         ])
                     );
                     entry.minimal = Some(file.display().to_string());

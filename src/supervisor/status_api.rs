@@ -85,8 +85,9 @@ fn refuse(code: StatusCode, why: &str) -> Response {
     (code, Json(serde_json::json!({ "error": why }))).into_response()
 }
 
-/// The login check: `Ok` when the request may act for `user`.
-fn admit(api: &Api, headers: &HeaderMap, user: &str) -> Result<(), Response> {
+/// The login check: `Ok` when the request may act for `user`, else the
+/// status and reason to refuse it with (see [`refuse`]).
+fn admit(api: &Api, headers: &HeaderMap, user: &str) -> Result<(), (StatusCode, &'static str)> {
     let Some(sessions) = &api.sessions else {
         return Ok(());
     };
@@ -94,16 +95,16 @@ fn admit(api: &Api, headers: &HeaderMap, user: &str) -> Result<(), Response> {
         return Ok(());
     }
     if !is_well_formed_user(user) {
-        return Err(refuse(StatusCode::BAD_REQUEST, "malformed user"));
+        return Err((StatusCode::BAD_REQUEST, "malformed user"));
     }
     let Some(caller) = sessions.caller(headers) else {
-        return Err(refuse(StatusCode::UNAUTHORIZED, "no valid session"));
+        return Err((StatusCode::UNAUTHORIZED, "no valid session"));
     };
     if api.sup.status(user).is_none() {
-        return Err(refuse(StatusCode::NOT_FOUND, "unknown user"));
+        return Err((StatusCode::NOT_FOUND, "unknown user"));
     }
     if caller != user {
-        return Err(refuse(StatusCode::FORBIDDEN, "another user's session"));
+        return Err((StatusCode::FORBIDDEN, "another user's session"));
     }
     Ok(())
 }
@@ -116,8 +117,8 @@ async fn status(
     let Some(user) = q.get("user").cloned() else {
         return refuse(StatusCode::BAD_REQUEST, "missing user");
     };
-    if let Err(refused) = admit(&api, &headers, &user) {
-        return refused;
+    if let Err((code, why)) = admit(&api, &headers, &user) {
+        return refuse(code, why);
     }
     let sup = &api.sup;
     let Some(view) = sup.status(&user) else {
@@ -144,8 +145,8 @@ async fn status(
 }
 
 async fn connect(State(api): State<Api>, headers: HeaderMap, Json(q): Json<UserParam>) -> Response {
-    if let Err(refused) = admit(&api, &headers, &q.user) {
-        return refused;
+    if let Err((code, why)) = admit(&api, &headers, &q.user) {
+        return refuse(code, why);
     }
     let outcome = api.sup.connect(&q.user, AttemptCause::Manual);
     let code = match outcome {
@@ -165,8 +166,8 @@ async fn disconnect(
     headers: HeaderMap,
     Json(q): Json<UserParam>,
 ) -> Response {
-    if let Err(refused) = admit(&api, &headers, &q.user) {
-        return refused;
+    if let Err((code, why)) = admit(&api, &headers, &q.user) {
+        return refuse(code, why);
     }
     api.sup.disconnect(&q.user);
     StatusCode::OK.into_response()
