@@ -20,7 +20,7 @@ use loopguard::sim::Engine;
 /// Every scenario file this suite covers, by stem. A file added to
 /// `scenarios/` without a test here fails
 /// [`every_scenario_file_is_covered_by_a_test_here`].
-const COVERED: [&str; 14] = [
+const COVERED: [&str; 15] = [
     "app_restart",
     "endpoint_unavailable_503",
     "flapping_network",
@@ -33,6 +33,7 @@ const COVERED: [&str; 14] = [
     "pair_then_515",
     "qr_never_scanned",
     "repeated_440",
+    "restart_in_cooldown",
     "second_instance",
     "soak_24h",
 ];
