@@ -286,11 +286,11 @@ pub fn infer(set: &LogSet, options: &InferOptions) -> Result<Inference, InferErr
             out.duration,
         )));
     }
-    if let Some(r) = set.records.first() {
+    if let Some(r) = records.first() {
         out.inferred.insert(
             0,
             format!(
-                "time 0 is the log's first connection line (line {}).",
+                "time 0 is the first connection line kept (line {}).",
                 r.line
             ),
         );
@@ -377,18 +377,16 @@ fn assign_users(records: &[Record], options: &InferOptions, out: &mut Inference)
 }
 
 fn instances(records: &[Record], out: &mut Inference) {
-    let mut life: BTreeMap<&InstanceKey, (i64, i64, usize)> = BTreeMap::new();
+    let mut life: BTreeMap<&InstanceKey, (i64, i64)> = BTreeMap::new();
     for r in records {
-        let entry = life
-            .entry(&r.instance)
-            .or_insert((r.at_ms, r.at_ms, r.line));
+        let entry = life.entry(&r.instance).or_insert((r.at_ms, r.at_ms));
         entry.1 = r.at_ms;
     }
     let mut most = 0u32;
-    for (a, (from, to, _)) in &life {
+    for (a, (from, to)) in &life {
         let alive = life
             .iter()
-            .filter(|(b, (f, t, _))| b != &a && *f <= *to && *t >= *from)
+            .filter(|(b, (f, t))| b != &a && *f <= *to && *t >= *from)
             .count();
         most = most.max(u32::try_from(alive + 1).unwrap_or(u32::MAX));
     }
@@ -416,8 +414,6 @@ fn instances(records: &[Record], out: &mut Inference) {
 struct World {
     /// (instance, user) → sockets open.
     open: BTreeMap<(InstanceKey, String), u32>,
-    /// user → time of the last open (any instance).
-    last_open: BTreeMap<String, i64>,
     /// (instance, user) → time its current socket opened.
     opened_at: BTreeMap<(InstanceKey, String), i64>,
     last_stream_error: BTreeMap<(InstanceKey, String), i64>,
@@ -470,7 +466,6 @@ impl World {
                     facts.push(Fact::Duplicate { index });
                 }
                 *n += 1;
-                self.last_open.insert(user.to_owned(), r.at_ms);
                 self.opened_at.insert(key, r.at_ms);
             }
             RecordKind::Closed { code, .. } => {

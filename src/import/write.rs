@@ -18,10 +18,14 @@ pub struct Provenance<'a> {
 }
 
 fn file_name(files: &[PathBuf], index: usize) -> String {
-    files.get(index).and_then(|p| p.file_name()).map_or_else(
-        || format!("log{}", index + 1),
-        |n| n.to_string_lossy().into_owned(),
-    )
+    files
+        .get(index)
+        .map_or_else(|| format!("log{}", index + 1), |p| base_name(p))
+}
+
+fn base_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
 /// A TOML basic string (quotes, backslashes and control characters escaped).
@@ -106,10 +110,7 @@ pub fn to_scenario_text(inference: &Inference, from: &Provenance<'_>) -> String 
             logs.warnings.len() + logs.warnings_dropped
         );
         for w in logs.warnings.iter().take(10) {
-            let file = w
-                .path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let file = base_name(&w.path);
             wrap_comment(
                 &mut out,
                 "   ",
@@ -121,7 +122,7 @@ pub fn to_scenario_text(inference: &Inference, from: &Provenance<'_>) -> String 
     let _ = writeln!(out, "name = {}", toml_str(from.name));
     let description = format!(
         "Imported from {}: the outside world as the log shows it ({} events). Run it with the preset that models the service, and with stable.",
-        logs.files.iter().map(|p| file_name(std::slice::from_ref(p), 0)).collect::<Vec<_>>().join(", "),
+        logs.files.iter().map(|p| base_name(p)).collect::<Vec<_>>().join(", "),
         inference.events.len()
     );
     let _ = writeln!(out, "description = {}", toml_str(&description));
