@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use loopguard::report::{RunSummary, Verdict};
-use loopguard::run::{execute, execute_on};
+use loopguard::run::execute_on;
 use loopguard::scenario::{load, Scenario};
 use loopguard::sim::Engine;
 
@@ -47,6 +47,17 @@ fn scenario(name: &str) -> Scenario {
     load(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
+/// The engine the gate runs on: turmoil, as `check` does, unless
+/// `LOOPGUARD_GATE_ENGINE=fast` (what `make mutants` sets, so that each of
+/// its few hundred gate runs costs seconds rather than minutes; the
+/// differential test below keeps the two engines' verdicts equal).
+fn gate_engine() -> Engine {
+    match std::env::var("LOOPGUARD_GATE_ENGINE").as_deref() {
+        Ok("fast") => Engine::Fast,
+        _ => Engine::Turmoil,
+    }
+}
+
 type Slot = Arc<OnceLock<Arc<RunSummary>>>;
 
 /// The summary of `name` run with `preset` from the scenario's own seed,
@@ -64,7 +75,7 @@ fn summary(name: &str, preset: &str) -> Arc<RunSummary> {
     };
     slot.get_or_init(|| {
         let s = scenario(name);
-        let result = execute(&s, preset, None, &mut |_| {})
+        let result = execute_on(gate_engine(), &s, preset, None, &mut |_| {})
             .unwrap_or_else(|e| panic!("{name} [{preset}] did not run: {e}"));
         Arc::new(result.summary)
     })
