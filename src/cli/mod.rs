@@ -140,6 +140,9 @@ enum Command {
     /// List the presets `--preset NAME` finds: ./presets (subfolders
     /// included), then the built-ins, each with its description.
     Presets,
+    /// Print the scenario format's JSON Schema (the committed
+    /// scenario.schema.json): `loopguard schema > scenario.schema.json`.
+    Schema,
     /// Rebuild the stability report from existing run folders; given several
     /// explore batch folders (the shards of a CI matrix), merge them into `--out`.
     Report {
@@ -239,6 +242,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }),
         Command::Replay { run_dir } => replay::replay(&run_dir),
         Command::Presets => presets::presets(),
+        Command::Schema => {
+            print!("{}", loopguard::scenario::schema::generate());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import {
             logs,
             out,

@@ -14,7 +14,10 @@ use super::{Invariant, Params, RunContext, Violation};
 /// hosts: one violation per overlap (a stretch with two or more open), at
 /// the moment the second opens. (b) An `EndpointReplaced` that is not a
 /// scripted takeover, landing on a socket whose client has not closed it,
-/// is a self-inflicted conflict.
+/// is a self-inflicted conflict, unless the socket that replaced it had
+/// already been closed by its own client (a zombie: the client's close was
+/// lost to a partition and the endpoint answered its hello late; the
+/// client never held two sockets, so no supervisor could have avoided it).
 pub struct SingleSocket;
 
 const ID: &str = "single_socket";
@@ -164,6 +167,12 @@ fn self_inflicted_conflicts(trace: &[TraceEvent], truth: &Truth) -> Vec<Violatio
             continue;
         }
         let new = new_sock.and_then(client_of).map(|(_, c)| c);
+        // The winner is a socket its client had already closed (its close
+        // was lost to a partition, its hello answered late): the client
+        // never held two sockets, the network replayed a dead one.
+        if new.is_some_and(|n| n.closed_row.is_some_and(|closed| closed < row)) {
+            continue;
+        }
         let mut rows = vec![row, old.opened_row];
         let by = match new {
             Some(new) => {

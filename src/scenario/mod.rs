@@ -159,6 +159,7 @@ pub mod limits;
 mod model;
 mod parse;
 mod read;
+pub mod schema;
 mod syntax;
 mod write;
 
