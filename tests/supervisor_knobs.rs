@@ -24,7 +24,10 @@ fn stable_with(knobs: &[(&str, toml::Value)]) -> Policy {
     for (k, v) in knobs {
         t.insert(k.to_string(), v.clone());
     }
-    Policy::preset("stable").unwrap().with_overrides(&t).unwrap()
+    Policy::preset("stable")
+        .unwrap()
+        .with_overrides(&t)
+        .unwrap()
 }
 
 fn watchdog(after: &str, resets: bool) -> Policy {
@@ -138,7 +141,11 @@ async fn a_leaking_supervisor_keeps_the_dead_socket_open_beside_the_new_one() {
 
 #[tokio::test(start_paused = true)]
 async fn a_leaked_socket_keeps_two_tasks_running() {
-    let tasks = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let tasks = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
     let closed = a_dead_link_given_up(false).await;
     let without = tasks();
     drop(closed);
