@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use super::session::StopSignal;
-use super::Supervisor;
+use super::{leak, watchdog, Supervisor};
 use crate::endpoint::protocol::{ClientFrame, ServerFrame};
 use crate::trace::EventKind;
 use crate::transport::BoxStream;
@@ -147,27 +147,39 @@ async fn drive(
                     Some(Err(e)) => return Outcome::closed(428, format!("read: {e}")),
                     Some(Ok(_)) => continue,
                 };
-                match serde_json::from_str::<ServerFrame>(&text) {
-                    Ok(ServerFrame::Connected { .. }) => {
+                let frame = match serde_json::from_str::<ServerFrame>(&text) {
+                    Ok(frame) => frame,
+                    Err(e) => return Outcome::closed(428, format!("bad frame: {e}")),
+                };
+                if matches!(phase, Phase::Connected) && watchdog::counts_as_message(&frame) {
+                    ctx.sup.idle_timers().on_message(ctx.user, Instant::now());
+                }
+                match frame {
+                    ServerFrame::Connected { .. } => {
                         phase = Phase::Connected;
                         next_ping = Some(Instant::now() + policy.keepalive_interval);
+                        ctx.sup.idle_timers().on_connected(policy, ctx.user, Instant::now());
                         ctx.sup.on_connected(ctx.user, ctx.session);
                     }
-                    Ok(ServerFrame::Qr { .. }) => {
+                    ServerFrame::Qr { .. } => {
                         phase = Phase::QrPending;
                         ctx.sup.on_qr(ctx.user, ctx.session);
                     }
-                    Ok(ServerFrame::Paired { credentials }) => ctx.sup.on_paired(ctx.user, &credentials),
-                    Ok(ServerFrame::Pong { .. }) => {}
-                    Ok(ServerFrame::StreamError { code, reason }) => return Outcome::Closed { code, reason },
-                    Err(e) => return Outcome::closed(428, format!("bad frame: {e}")),
+                    ServerFrame::Paired { credentials } => ctx.sup.on_paired(ctx.user, &credentials),
+                    ServerFrame::StreamError { code, reason } => return Outcome::Closed { code, reason },
+                    // A pong, or a frame the supervisor has no handler for.
+                    _ => {}
                 }
             }
             _ = sleep_until(next_ping.unwrap_or(far)), if next_ping.is_some() => {
+                if ctx.sup.idle_timers().expired(policy, ctx.user, Instant::now()) {
+                    let reason = format!("idle watchdog: no message for {:?}", policy.idle_watchdog);
+                    return let_go(ctx.sup, ws, Outcome::closed(428, reason), true).await;
+                }
                 ping_id += 1;
                 let ping = Message::text(ClientFrame::Ping { id: ping_id }.to_text());
                 if !matches!(timeout(WRITE_TIMEOUT, ws.send(ping)).await, Ok(Ok(()))) {
-                    return Outcome::closed(428, "keep-alive write failed");
+                    return let_go(ctx.sup, ws, Outcome::closed(428, "keep-alive write failed"), false).await;
                 }
                 ctx.sup.events().emit(ctx.user, EventKind::KeepAliveSent { session: ctx.session, conn: ctx.conn });
                 if let Some(token) = ctx.lease {
@@ -187,8 +199,25 @@ async fn drive(
                     Phase::Handshake => "handshake timed out".to_string(),
                     _ => format!("nothing received for {:?}: link dead", policy.dead_link_after()),
                 };
-                return Outcome::closed(408, reason);
+                return let_go(ctx.sup, ws, Outcome::closed(408, reason), false).await;
             }
         }
     }
+}
+
+/// The client gives `ws` up and reconnects: it closes it first when
+/// `close` (a write is worth trying), else drops it; with
+/// `leaks_old_socket` it does neither and leaves the socket running.
+async fn let_go(
+    sup: &Supervisor,
+    mut ws: WebSocketStream<BoxStream>,
+    outcome: Outcome,
+    close: bool,
+) -> Outcome {
+    if sup.policy().leaks_old_socket {
+        leak::leave_running(sup, ws);
+    } else if close {
+        let _ = timeout(WRITE_TIMEOUT, ws.close(None)).await;
+    }
+    outcome
 }

@@ -80,6 +80,8 @@ struct Inner {
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
     /// Called when the process exits on a close code.
     exit_hook: Mutex<Option<ExitHook>>,
+    /// Each user's idle-watchdog timer, kept for the whole process.
+    idle_timers: super::watchdog::IdleTimers,
 }
 
 type ExitHook = Arc<dyn Fn() + Send + Sync>;
@@ -107,6 +109,7 @@ impl Supervisor {
                 next_session: Mutex::new(0),
                 tasks: Mutex::new(Vec::new()),
                 exit_hook: Mutex::new(None),
+                idle_timers: Default::default(),
             }),
         }
     }
@@ -125,6 +128,10 @@ impl Supervisor {
 
     pub(crate) fn dialer(&self) -> &dyn Dialer {
         self.inner.dialer.as_ref()
+    }
+
+    pub(crate) fn idle_timers(&self) -> &super::watchdog::IdleTimers {
+        &self.inner.idle_timers
     }
 
     fn instance(&self) -> &str {
@@ -157,7 +164,7 @@ impl Supervisor {
         }
     }
 
-    fn spawn<F>(&self, fut: F) -> tokio::task::AbortHandle
+    pub(crate) fn spawn<F>(&self, fut: F) -> tokio::task::AbortHandle
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {

@@ -6,6 +6,7 @@
 
 mod connection;
 pub mod events;
+mod leak;
 mod manager;
 pub mod policy;
 mod policy_limits;
@@ -16,6 +17,7 @@ mod startup;
 pub mod status_api;
 pub mod status_auth;
 pub mod store;
+mod watchdog;
 
 pub use events::Events;
 pub use manager::{ConnectOutcome, StatusView, Supervisor, SupervisorConfig};

@@ -122,6 +122,29 @@ pub struct Policy {
     /// where anyone reads and presses for anyone. Default: false.
     #[serde(default)]
     pub status_api_auth: bool,
+    /// Force a reconnect of a connected session that has received no
+    /// incoming message (any frame after `connected` other than a pong) for
+    /// this long. Checked at each keep-alive tick, as openclaw's watchdog
+    /// checks from a timer; the session is closed by the client (428,
+    /// Baileys' "connection closed") and handled like any other close.
+    /// Zero: off. Default: off.
+    #[serde(default, with = "humantime_serde")]
+    pub idle_watchdog: Duration,
+    /// A newly connected socket restarts the idle watchdog's timer. False is
+    /// openclaw#60337: the timer starts once per process and only a message
+    /// moves it, so after the first expiry every fresh socket is already
+    /// "idle" and is forced off at its first keep-alive tick (reconnects
+    /// every ~63 s). Default: true.
+    #[serde(default = "yes")]
+    pub idle_watchdog_resets_on_reconnect: bool,
+    /// When the client gives a socket up (dead link, handshake timeout, a
+    /// failed keep-alive write, the idle watchdog) it reconnects without
+    /// closing it: the old socket stays open and its reader and keep-alive
+    /// tasks keep running, unseen by the supervisor, until the endpoint
+    /// closes it (nanocoai/nanoclaw#2905: 571k reconnects and a 4 GB heap
+    /// after 14.6 h). Default: false.
+    #[serde(default)]
+    pub leaks_old_socket: bool,
 }
 
 fn one() -> u32 {

@@ -18,7 +18,7 @@ impl Policy {
         if let Err(r) = limits::folder_name(&self.name) {
             return Err(("name", format!("{} ({})", r.message, r.help)));
         }
-        let durations: [(&'static str, Duration); 10] = [
+        let durations: [(&'static str, Duration); 11] = [
             ("check_interval", self.check_interval),
             ("cooldown", self.cooldown),
             ("backoff_base", self.backoff_base),
@@ -29,6 +29,7 @@ impl Policy {
             ("connect_timeout", self.connect_timeout),
             ("episode_min_uptime", self.episode_min_uptime),
             ("lease_ttl", self.lease_ttl),
+            ("idle_watchdog", self.idle_watchdog),
         ];
         for (knob, d) in durations {
             if let Err(r) = limits::duration(d) {
