@@ -26,6 +26,7 @@ mod control;
 pub mod protocol;
 pub mod qr;
 mod server;
+mod settings;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -58,6 +59,10 @@ pub(crate) struct Inner {
     /// Ping silence: a watch, so a hello held back by the silence is
     /// answered the moment it ends.
     silence: watch::Sender<bool>,
+    /// Bumped whenever a setting a connected socket times itself by
+    /// changes (churn, rival logins, messages, the idle timeout), so each
+    /// socket's task re-reads them at once.
+    settings: watch::Sender<u64>,
 }
 
 struct State {
@@ -67,6 +72,7 @@ struct State {
     sockets: Registry,
     unavailable: bool,
     handshake_delay: Duration,
+    timed: settings::Timed,
 }
 
 impl Endpoint {
@@ -80,13 +86,16 @@ impl Endpoint {
             sockets: Registry::default(),
             unavailable: false,
             handshake_delay: Duration::ZERO,
+            timed: settings::Timed::default(),
         };
         let (silence, _) = watch::channel(false);
+        let (settings, _) = watch::channel(0);
         Endpoint {
             inner: Arc::new(Inner {
                 recorder,
                 state: Mutex::new(state),
                 silence,
+                settings,
             }),
         }
     }
@@ -204,6 +213,12 @@ impl Inner {
 
     fn record(&self, user: Option<&str>, kind: EventKind) {
         self.recorder.record(HOST, user, kind);
+    }
+
+    /// Changes the timed settings under the lock, then wakes every socket.
+    fn change(&self, f: impl FnOnce(&mut settings::Timed)) {
+        f(&mut self.lock().timed);
+        self.settings.send_modify(|v| *v = v.wrapping_add(1));
     }
 
     fn silent(&self) -> bool {

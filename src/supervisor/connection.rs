@@ -159,7 +159,9 @@ async fn drive(
                     }
                     Ok(ServerFrame::Paired { credentials }) => ctx.sup.on_paired(ctx.user, &credentials),
                     Ok(ServerFrame::Pong { .. }) => {}
-                    Ok(ServerFrame::StreamError { code, reason }) => return Outcome::Closed { code, reason },
+                    Ok(ServerFrame::StreamError { code, reason, child }) => return super::stream_error::outcome(code, reason, child.as_ref()),
+                    // Incoming traffic: only `last_rx` (above) cares.
+                    Ok(ServerFrame::Message { .. }) => {}
                     Err(e) => return Outcome::closed(428, format!("bad frame: {e}")),
                 }
             }

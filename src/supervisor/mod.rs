@@ -16,6 +16,7 @@ mod startup;
 pub mod status_api;
 pub mod status_auth;
 pub mod store;
+mod stream_error;
 
 pub use events::Events;
 pub use manager::{ConnectOutcome, StatusView, Supervisor, SupervisorConfig};
