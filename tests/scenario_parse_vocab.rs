@@ -36,10 +36,10 @@ fn action(body: &str) -> Action {
 }
 
 #[test]
-fn the_idle_timeout_defaults_to_90s_and_off_turns_it_off() {
+fn the_idle_timeout_defaults_to_60s_and_off_turns_it_off() {
     let s = parse(Path::new(FILE), "seed = 1\n").unwrap();
     assert_eq!(s.endpoint.idle_timeout, Some(DEFAULT_IDLE_TIMEOUT));
-    assert_eq!(DEFAULT_IDLE_TIMEOUT, Duration::from_secs(90));
+    assert_eq!(DEFAULT_IDLE_TIMEOUT, Duration::from_secs(60));
     let s = parse(Path::new(FILE), "[endpoint]\nidle_timeout = \"off\"\n").unwrap();
     assert_eq!(s.endpoint.idle_timeout, None);
 }
@@ -117,4 +117,58 @@ fn messages_with_a_zero_period_is_refused() {
         "action = \"messages\"\nevery = \"0s\"\nduration = \"5m\"",
     ));
     assert_at(&e, 5, "events[0].every", "longer than zero");
+}
+
+#[test]
+fn every_new_action_and_the_endpoint_table_are_written_back_as_read() {
+    let src = r#"
+duration = "1h"
+[endpoint]
+idle_timeout = "off"
+[[events]]
+at = "1m"
+action = "rival_device"
+after = "3s"
+until = "20m"
+[[events]]
+at = "2m"
+action = "rival_device"
+times = 4
+[[events]]
+at = "3m"
+action = "stall"
+duration = "12s"
+[[events]]
+at = "4m"
+action = "churn"
+after = "3m"
+code = 428
+duration = "30m"
+[[events]]
+at = "5m"
+action = "stale_close"
+code = 401
+[[events]]
+at = "6m"
+action = "stream_error"
+code = 401
+child = "conflict"
+type = "device_removed"
+[[events]]
+at = "7m"
+action = "stream_error"
+child = "conflict"
+[[events]]
+at = "8m"
+action = "messages"
+duration = "10m"
+"#;
+    let first = parse(Path::new(FILE), src).unwrap();
+    let text = loopguard::scenario::to_toml(&first);
+    let mut again = parse(Path::new(FILE), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    again.source = first.source.clone();
+    for (a, b) in again.events.iter_mut().zip(&first.events) {
+        a.line = b.line;
+    }
+    assert_eq!(again, first, "{text}");
 }

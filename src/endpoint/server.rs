@@ -373,7 +373,9 @@ where
                 }
                 self.timers.messages_sent += 1;
                 let id = self.timers.messages_sent;
-                self.send(ServerFrame::Message { id }).await.err()?;
+                if let Err(end) = self.send(ServerFrame::Message { id }).await {
+                    return Some(end);
+                }
                 let kind = EventKind::EndpointMessage {
                     sock: self.sock,
                     id,

@@ -47,8 +47,8 @@
 //! max_latency = "20ms"           # >= min_latency; default 20ms
 //!
 //! [endpoint]
-//! idle_timeout = "90s"           # server-side idle timeout: a connected socket that
-//!                                # sent nothing this long gets 428; "off"; default 90s
+//! idle_timeout = "60s"           # server-side idle timeout: a connected socket that
+//!                                # sent nothing this long gets 428; "off"; default 60s
 //!
 //! [[events]]
 //! at = "2m"                      # required; <= duration (repetitions too)

@@ -48,16 +48,16 @@ pub struct EndpointSpec {
     /// The server-side idle timeout: a connected socket from which the
     /// endpoint received nothing (no ping, no frame) for this long is closed
     /// with 428 ("Connection Terminated"). `None` (`"off"`) never closes.
-    /// Default: [`DEFAULT_IDLE_TIMEOUT`] (90 s).
+    /// Default: [`DEFAULT_IDLE_TIMEOUT`] (60 s).
     pub idle_timeout: Option<Duration>,
 }
 
-/// Three of the 30 s keep-alives that every shipped preset sends (and
-/// Baileys' `keepAliveIntervalMs` default) missed in a row. WhatsApp does
-/// not publish its server-side timeout; this is chosen so that a supervisor
-/// that pings at all is never closed by it, and one whose pings stop is
-/// closed within a minute and a half, as the openclaw#75773 log shows.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// About when WhatsApp Web closes a socket whose keep-alives stopped:
+/// "WhatsApp Web closes the socket at ~60s" while the client's event loop is
+/// blocked (openclaw#75122). Two of the 30 s keep-alives that every shipped
+/// preset sends (Baileys' `keepAliveIntervalMs` default) fit in it, so a
+/// supervisor that pings at all is never closed by it.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Default for EndpointSpec {
     fn default() -> Self {
