@@ -6,6 +6,9 @@
 //! - [`qr`]: the QR refs an unpaired device is shown, and their lifetimes.
 //! - `control`: the registry of open sockets that faults reach them by.
 //! - `server`: the task serving one socket, from accept to close.
+//! - `settings`: what connected sockets time themselves by (the idle
+//!   timeout, churn, rival logins, messages) and the faults that set it
+//!   (also `stale_close` and `stream_error`).
 //!
 //! How a hello is answered (once any handshake delay or ping silence lets
 //! it be): a pending refusal of the user → its code; unavailable → 503;

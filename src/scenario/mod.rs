@@ -101,7 +101,8 @@
 //! action takes only the parameters listed here (anything else is an error).
 //! `user` defaults to the first user, `link` to `"app-wa"` (or
 //! `"browser-app"`), `instance` to 1, `count` to 1. Windows (`duration`,
-//! `down`, `up`, `delay`, `restart_after`) must be longer than zero.
+//! `down`, `up`, `delay`, `restart_after`, `after`, `every`) must be longer
+//! than zero.
 //!
 //! | action | parameters | meaning |
 //! |---|---|---|
