@@ -94,3 +94,18 @@ impl fmt::Display for CloseCode {
         write!(f, "{} {}", self.code(), self.name())
     }
 }
+
+/// The code a `stream:error` node amounts to, in Baileys' own order
+/// (`getErrorCodeFromStreamError`): the node's `code` attribute first; else
+/// its first child's tag looked up in Baileys' `CODE_MAP`, where only
+/// `conflict` is listed (440, connection replaced); else 500 (bad session).
+/// So `code=401` with a `conflict type=device_removed` child is a logout,
+/// and a bare `conflict` is a replacement. The child's `type` attribute
+/// never changes the code.
+pub fn stream_error_code(code: Option<u16>, child: Option<&str>) -> u16 {
+    match (code, child) {
+        (Some(code), _) => code,
+        (None, Some("conflict")) => CloseCode::ConnectionReplaced.code(),
+        (None, _) => CloseCode::BadSession.code(),
+    }
+}

@@ -64,6 +64,7 @@ fn every_section_lists_exactly_the_fields_the_parser_accepts() {
         ("`[supervisor]`", keys::SUPERVISOR_KEYS),
         ("`[tabs]`", keys::TABS_KEYS),
         ("`[network]`", keys::NETWORK_KEYS),
+        ("`[endpoint]`", keys::ENDPOINT_KEYS),
         ("`[[events]]`", &events),
         ("`[expect.<preset>]`", keys::EXPECT_KEYS),
     ] {

@@ -101,10 +101,7 @@ impl Client {
     /// Reads `stream_error` and then the close.
     async fn expect_stream_error(&mut self, code: u16, reason: &str) {
         let frame = self.recv().await;
-        let expected = ServerFrame::StreamError {
-            code,
-            reason: reason.to_string(),
-        };
+        let expected = ServerFrame::stream_error(code, reason);
         assert_eq!(frame, Some(expected));
         assert_eq!(self.recv().await, None, "close after stream_error");
     }

@@ -101,13 +101,7 @@ fn a_fault_scripted_between_steps_reaches_the_socket_on_turmoil() {
                 }
             ),
             (5, ServerFrame::Pong { id: 1 }),
-            (
-                5_001,
-                ServerFrame::StreamError {
-                    code: 440,
-                    reason: "conflict: replaced".into()
-                }
-            ),
+            (5_001, ServerFrame::stream_error(440, "conflict: replaced")),
         ]
     );
     let events: Vec<_> = recorder

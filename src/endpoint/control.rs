@@ -9,17 +9,33 @@
 
 use std::collections::BTreeMap;
 
+use std::time::Duration;
+
 use tokio::sync::mpsc;
+
+use super::protocol::StreamErrorChild;
 
 use crate::close_code::CloseCode;
 
-/// What a fault asks a socket's task to do; both end the socket.
+/// What a fault asks a socket's task to do; each ends the socket (a late
+/// close only `after` its arrival).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
     /// Send `stream_error {code, reason}`, then close.
     Close { code: u16, reason: String },
     /// The user scanned the QR: send `paired {credentials}`, then 515.
     Pair { credentials: String },
+    /// Send a Baileys `stream:error` node (optional code attribute,
+    /// optional child), then close.
+    Node {
+        code: Option<u16>,
+        reason: String,
+        child: Option<StreamErrorChild>,
+    },
+    /// The socket was replaced but stays open (serving pings as before):
+    /// send `stream_error {code}` `after` from now, then close
+    /// (`stale_close`).
+    LateClose { code: u16, after: Duration },
 }
 
 /// How far a socket got, as far as faults care.

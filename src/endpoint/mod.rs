@@ -6,6 +6,9 @@
 //! - [`qr`]: the QR refs an unpaired device is shown, and their lifetimes.
 //! - `control`: the registry of open sockets that faults reach them by.
 //! - `server`: the task serving one socket, from accept to close.
+//! - `settings`: what connected sockets time themselves by (the idle
+//!   timeout, churn, rival logins, messages) and the faults that set it
+//!   (also `stale_close` and `stream_error`).
 //!
 //! How a hello is answered (once any handshake delay or ping silence lets
 //! it be): a pending refusal of the user → its code; unavailable → 503;
@@ -26,6 +29,7 @@ mod control;
 pub mod protocol;
 pub mod qr;
 mod server;
+mod settings;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -58,6 +62,10 @@ pub(crate) struct Inner {
     /// Ping silence: a watch, so a hello held back by the silence is
     /// answered the moment it ends.
     silence: watch::Sender<bool>,
+    /// Bumped whenever a setting a connected socket times itself by
+    /// changes (churn, rival logins, messages, the idle timeout), so each
+    /// socket's task re-reads them at once.
+    settings: watch::Sender<u64>,
 }
 
 struct State {
@@ -67,6 +75,7 @@ struct State {
     sockets: Registry,
     unavailable: bool,
     handshake_delay: Duration,
+    timed: settings::Timed,
 }
 
 impl Endpoint {
@@ -80,13 +89,16 @@ impl Endpoint {
             sockets: Registry::default(),
             unavailable: false,
             handshake_delay: Duration::ZERO,
+            timed: settings::Timed::default(),
         };
         let (silence, _) = watch::channel(false);
+        let (settings, _) = watch::channel(0);
         Endpoint {
             inner: Arc::new(Inner {
                 recorder,
                 state: Mutex::new(state),
                 silence,
+                settings,
             }),
         }
     }
@@ -204,6 +216,12 @@ impl Inner {
 
     fn record(&self, user: Option<&str>, kind: EventKind) {
         self.recorder.record(HOST, user, kind);
+    }
+
+    /// Changes the timed settings under the lock, then wakes every socket.
+    fn change(&self, f: impl FnOnce(&mut settings::Timed)) {
+        f(&mut self.lock().timed);
+        self.settings.send_modify(|v| *v = v.wrapping_add(1));
     }
 
     fn silent(&self) -> bool {

@@ -10,6 +10,11 @@
 //!                     {"type":"pong","id":7}
 //!                     {"type":"stream_error","code":440,"reason":"conflict: replaced"}
 //!                     then a WebSocket close frame
+//!                     {"type":"stream_error","code":401,"reason":"...",
+//!                      "child":{"tag":"conflict","type":"device_removed"}}
+//!                     (a Baileys stream:error node: `code` and `child` are
+//!                     each optional; see `close_code::stream_error_code`)
+//!                     {"type":"message","id":3}   (an incoming message)
 //! ```
 //!
 //! A socket must say hello first. After a `stream_error` the endpoint closes
@@ -37,11 +42,53 @@ pub enum ClientFrame {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
-    Connected { user: String },
-    Qr { index: u32, ttl_ms: u64 },
-    Paired { credentials: String },
-    Pong { id: u64 },
-    StreamError { code: u16, reason: String },
+    Connected {
+        user: String,
+    },
+    Qr {
+        index: u32,
+        ttl_ms: u64,
+    },
+    Paired {
+        credentials: String,
+    },
+    Pong {
+        id: u64,
+    },
+    /// A Baileys `stream:error` node. Frames from before children were
+    /// modelled (a `code` and a `reason`) read the same.
+    StreamError {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<u16>,
+        #[serde(default)]
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        child: Option<StreamErrorChild>,
+    },
+    /// An incoming chat message (its content is of no interest here): the
+    /// traffic an idle watchdog waits for. `id` counts the socket's messages.
+    Message {
+        id: u64,
+    },
+}
+
+/// A `stream:error` node's child, e.g. `<conflict type="device_removed"/>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamErrorChild {
+    pub tag: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+impl ServerFrame {
+    /// A plain `stream_error {code, reason}`, as every scripted close sends.
+    pub fn stream_error(code: u16, reason: impl Into<String>) -> Self {
+        ServerFrame::StreamError {
+            code: Some(code),
+            reason: reason.into(),
+            child: None,
+        }
+    }
 }
 
 impl ClientFrame {

@@ -22,14 +22,19 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{accept_async, WebSocketStream};
 
 use super::control::{reason_for, Command, Phase};
-use super::protocol::{ClientFrame, ServerFrame};
+use super::protocol::{ClientFrame, ServerFrame, StreamErrorChild};
 use super::qr::QrRefs;
 use super::Inner;
+use crate::close_code::stream_error_code;
 use crate::trace::{EventKind, FaultKind};
 
 /// How long after the accept the WebSocket handshake and the hello must have
 /// arrived; a socket that says nothing is closed without a code.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The reason the server-side idle timeout closes with (Baileys' text for
+/// 428).
+const IDLE_REASON: &str = "Connection Terminated";
 
 /// The reason closes of a vanished peer are recorded with.
 const PEER_GONE: &str = "peer gone";
@@ -49,14 +54,18 @@ where
     let (commands_tx, commands) = mpsc::unbounded_channel();
     inner.lock().sockets.insert(sock, commands_tx);
     let silence = inner.silence.subscribe();
+    let settings = inner.settings.subscribe();
     let mut conn = Conn {
         inner,
         sock,
         ws,
         commands,
         silence,
+        settings,
         user: None,
         local: Local::AwaitHello { deadline },
+        timers: Timers::default(),
+        last_rx: Instant::now(),
     };
     let end = conn.run().await;
     conn.finish(end).await;
@@ -105,6 +114,13 @@ enum End {
     Quiet { reason: &'static str },
     /// The peer went away; nothing can be sent any more.
     PeerGone { reason: &'static str },
+    /// Send a `stream:error` node with its optional code and child, then a
+    /// close frame.
+    Node {
+        code: Option<u16>,
+        reason: String,
+        child: Option<StreamErrorChild>,
+    },
 }
 
 impl From<Command> for End {
@@ -112,8 +128,45 @@ impl From<Command> for End {
         match command {
             Command::Close { code, reason } => End::StreamError { code, reason },
             Command::Pair { credentials } => End::Paired { credentials },
+            Command::Node {
+                code,
+                reason,
+                child,
+            } => End::Node {
+                code,
+                reason,
+                child,
+            },
+            // Only met when the socket ends at once anyway: the close goes
+            // out now.
+            Command::LateClose { code, .. } => stream_error(code),
         }
     }
+}
+
+/// A connected socket's own timers (see `settings`), each set from the
+/// socket's own clock.
+#[derive(Debug, Default)]
+struct Timers {
+    /// `(due, code)`: the churn window closes this socket then.
+    churn: Option<(Instant, u16)>,
+    /// The rival logs in again then.
+    rival: Option<Instant>,
+    /// The next message frame is due then.
+    message: Option<Instant>,
+    /// Messages sent on this socket.
+    messages_sent: u64,
+    /// `(due, code)`: a stale close, on this replaced socket.
+    late: Option<(Instant, u16)>,
+}
+
+/// Which of a connected socket's timers fell due.
+enum Due {
+    Idle,
+    Late(u16),
+    Churn(u16),
+    Rival,
+    Message,
 }
 
 fn stream_error(code: u16) -> End {
@@ -127,6 +180,8 @@ enum Step {
     Command(Option<Command>),
     Message(Option<Result<Message, tungstenite::Error>>),
     Timer,
+    Connected(Instant, Due),
+    Settings,
 }
 
 /// What a hello is answered with, decided under the endpoint's lock.
@@ -146,8 +201,12 @@ struct Conn<S> {
     ws: WebSocketStream<S>,
     commands: mpsc::UnboundedReceiver<Command>,
     silence: watch::Receiver<bool>,
+    settings: watch::Receiver<u64>,
     user: Option<String>,
     local: Local,
+    timers: Timers,
+    /// When anything (a frame, a ping) last arrived: the idle timeout's clock.
+    last_rx: Instant,
 }
 
 impl<S> Conn<S>
@@ -157,14 +216,32 @@ where
     async fn run(&mut self) -> End {
         loop {
             let wake = self.wake();
+            let due = self.connected_due();
             let step = tokio::select! {
                 biased;
                 command = self.commands.recv() => Step::Command(command),
                 message = self.ws.next() => Step::Message(message),
                 () = wait(wake, &mut self.silence) => Step::Timer,
+                () = sleep_until(due.as_ref().map_or_else(Instant::now, |d| d.0)), if due.is_some() => {
+                    let (at, due) = due.unwrap_or((Instant::now(), Due::Idle));
+                    Step::Connected(at, due)
+                }
+                changed = self.settings.changed() => match changed {
+                    Ok(()) => Step::Settings,
+                    Err(_) => Step::Command(None),
+                },
             };
             let end = match step {
+                Step::Command(Some(Command::LateClose { code, after })) => {
+                    self.timers.late = Some((Instant::now() + after, code));
+                    None
+                }
                 Step::Command(Some(command)) => Some(command.into()),
+                Step::Connected(at, due) => self.on_due(at, due).await,
+                Step::Settings => {
+                    self.reread_settings();
+                    None
+                }
                 // The sender lives in the registry until `finish`.
                 Step::Command(None) => Some(End::Quiet {
                     reason: "endpoint dropped",
@@ -188,10 +265,134 @@ where
         }
     }
 
+    /// The earliest of a connected socket's timers, and which it is (ties
+    /// in a fixed order: idle, late close, churn, rival, message).
+    fn connected_due(&self) -> Option<(Instant, Due)> {
+        if !matches!(self.local, Local::Connected) {
+            return None;
+        }
+        let idle = self.inner.lock().timed.idle_timeout;
+        let t = &self.timers;
+        let candidates = [
+            idle.map(|d| (self.last_rx + d, Due::Idle)),
+            t.late.map(|(at, code)| (at, Due::Late(code))),
+            t.churn.map(|(at, code)| (at, Due::Churn(code))),
+            t.rival.map(|at| (at, Due::Rival)),
+            t.message.map(|at| (at, Due::Message)),
+        ];
+        let mut best: Option<(Instant, Due)> = None;
+        for c in candidates.into_iter().flatten() {
+            if best.as_ref().is_none_or(|b| c.0 < b.0) {
+                best = Some(c);
+            }
+        }
+        best
+    }
+
+    /// The socket authenticated: its timers start from now.
+    fn enter_connected(&mut self) {
+        let now = Instant::now();
+        self.last_rx = now;
+        let user = self.user.clone().unwrap_or_default();
+        let state = self.inner.lock();
+        let timed = &state.timed;
+        self.timers.churn = timed.churn.map(|(after, code)| (now + after, code));
+        self.timers.rival = timed.rivals.get(&user).map(|r| now + r.after);
+        self.timers.message = timed.messages.get(&user).map(|every| now + *every);
+    }
+
+    /// A setting changed: timers of windows that opened start from now,
+    /// those of windows that closed are dropped.
+    fn reread_settings(&mut self) {
+        if !matches!(self.local, Local::Connected) {
+            return;
+        }
+        let now = Instant::now();
+        let user = self.user.clone().unwrap_or_default();
+        let state = self.inner.lock();
+        let timed = &state.timed;
+        match timed.churn {
+            None => self.timers.churn = None,
+            Some((after, code)) => {
+                if self.timers.churn.is_none() {
+                    self.timers.churn = Some((now + after, code));
+                }
+            }
+        }
+        if !timed.rivals.contains_key(&user) {
+            self.timers.rival = None;
+        }
+        match timed.messages.get(&user) {
+            None => self.timers.message = None,
+            Some(every) => {
+                if self.timers.message.is_none() {
+                    self.timers.message = Some(now + *every);
+                }
+            }
+        }
+    }
+
+    /// A connected socket's timer that fell due at `at`.
+    async fn on_due(&mut self, at: Instant, due: Due) -> Option<End> {
+        let user = self.user.clone().unwrap_or_default();
+        match due {
+            Due::Idle => Some(self.own_end(End::StreamError {
+                code: 428,
+                reason: IDLE_REASON.to_string(),
+            })),
+            Due::Late(code) => {
+                self.timers.late = None;
+                self.inner.record(
+                    Some(&user),
+                    EventKind::FaultEnded {
+                        fault: FaultKind::StaleClose,
+                        target: user.clone(),
+                    },
+                );
+                // Marked closing when the replacement was decided.
+                Some(stream_error(code))
+            }
+            Due::Churn(code) => {
+                self.timers.churn = None;
+                Some(self.own_end(stream_error(code)))
+            }
+            Due::Rival => {
+                self.timers.rival = None;
+                if self.inner.rival_logs_in(self.sock, &user) {
+                    Some(stream_error(440))
+                } else {
+                    None
+                }
+            }
+            Due::Message => {
+                let every = self.inner.lock().timed.messages.get(&user).copied();
+                // From the due time, so the period does not drift by ticks.
+                self.timers.message = every.map(|e| at + e);
+                if every.is_none() || self.inner.silent() {
+                    return None;
+                }
+                self.timers.messages_sent += 1;
+                let id = self.timers.messages_sent;
+                if let Err(end) = self.send(ServerFrame::Message { id }).await {
+                    return Some(end);
+                }
+                let kind = EventKind::EndpointMessage {
+                    sock: self.sock,
+                    id,
+                };
+                self.inner.record(Some(&user), kind);
+                None
+            }
+        }
+    }
+
     async fn on_message(
         &mut self,
         message: Option<Result<Message, tungstenite::Error>>,
     ) -> Option<End> {
+        if matches!(message, Some(Ok(_))) {
+            self.last_rx = Instant::now();
+        }
         match message {
             None | Some(Err(_)) => Some(End::PeerGone { reason: PEER_GONE }),
             Some(Ok(Message::Close(_))) => {
@@ -289,6 +490,7 @@ where
             Decision::Refused { code } => Some(stream_error(code)),
             Decision::Connected => {
                 self.local = Local::Connected;
+                self.enter_connected();
                 self.send(ServerFrame::Connected { user: hello.user })
                     .await
                     .err()
@@ -345,10 +547,7 @@ where
 
     /// Sends `stream_error` and a close frame; the code actually sent.
     async fn send_stream_error(&mut self, code: u16, reason: String) -> (Option<u16>, String) {
-        let frame = ServerFrame::StreamError {
-            code,
-            reason: reason.clone(),
-        };
+        let frame = ServerFrame::stream_error(code, reason.clone());
         if self.send(frame).await.is_err() {
             return (None, PEER_GONE.to_string());
         }
@@ -374,6 +573,24 @@ where
                 (None, reason.to_string())
             }
             End::PeerGone { reason } => (None, reason.to_string()),
+            End::Node {
+                code,
+                reason,
+                child,
+            } => {
+                let effective = stream_error_code(code, child.as_ref().map(|c| c.tag.as_str()));
+                let frame = ServerFrame::StreamError {
+                    code,
+                    reason: reason.clone(),
+                    child,
+                };
+                if self.send(frame).await.is_err() {
+                    (None, PEER_GONE.to_string())
+                } else {
+                    let _ = self.ws.close(None).await;
+                    (Some(effective), reason)
+                }
+            }
         };
         self.inner
             .closed(self.sock, self.user.as_deref(), code, &reason);
@@ -479,10 +696,19 @@ impl Inner {
             EventKind::EndpointAuthenticated { sock, paired: true },
         );
         let older = state.sockets.live_of(user, Phase::Connected);
+        let mut stale = older
+            .iter()
+            .any(|&s| s != sock)
+            .then(|| state.timed.stale.remove(user))
+            .flatten();
         for old_sock in older.into_iter().filter(|&s| s != sock) {
-            let command = Command::Close {
-                code: 440,
-                reason: reason_for(440).to_string(),
+            // An armed stale close takes the first (oldest) replaced socket.
+            let command = match stale.take() {
+                Some((code, after)) => Command::LateClose { code, after },
+                None => Command::Close {
+                    code: 440,
+                    reason: reason_for(440).to_string(),
+                },
             };
             if state.sockets.command(old_sock, command) {
                 let kind = EventKind::EndpointReplaced {

@@ -139,6 +139,7 @@ pub fn generate(seed: u64, preset: &str) -> Scenario {
         duration,
         quiet_tail: secs(300),
         restart_delay: crate::scenario::DEFAULT_RESTART_DELAY,
+        endpoint: crate::scenario::EndpointSpec::default(),
         tick: ms(10),
         users: user_ids
             .iter()

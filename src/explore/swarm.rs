@@ -279,6 +279,7 @@ pub fn build(plan: &Plan, seed: u64, preset: &str) -> Scenario {
         duration,
         quiet_tail: secs(300),
         restart_delay: crate::scenario::DEFAULT_RESTART_DELAY,
+        endpoint: crate::scenario::EndpointSpec::default(),
         tick: Duration::from_millis(10),
         users: users
             .iter()

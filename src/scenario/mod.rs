@@ -46,6 +46,10 @@
 //! min_latency = "1ms"            # default 1ms
 //! max_latency = "20ms"           # >= min_latency; default 20ms
 //!
+//! [endpoint]
+//! idle_timeout = "60s"           # server-side idle timeout: a connected socket that
+//!                                # sent nothing this long gets 428; "off"; default 60s
+//!
 //! [[events]]
 //! at = "2m"                      # required; <= duration (repetitions too)
 //! action = "close"               # required; see the table below
@@ -97,7 +101,8 @@
 //! action takes only the parameters listed here (anything else is an error).
 //! `user` defaults to the first user, `link` to `"app-wa"` (or
 //! `"browser-app"`), `instance` to 1, `count` to 1. Windows (`duration`,
-//! `down`, `up`, `delay`, `restart_after`) must be longer than zero.
+//! `down`, `up`, `delay`, `restart_after`, `after`, `every`) must be longer
+//! than zero.
 //!
 //! | action | parameters | meaning |
 //! |---|---|---|
@@ -116,6 +121,12 @@
 //! | `start_instance` | — | one more app instance starts (numbered next) |
 //! | `open_tabs`, `close_tabs` | `count` | dashboard tabs open or close |
 //! | `connect`, `disconnect` | `user`, `instance` | the dashboard's buttons, pressed on an instance |
+//! | `rival_device` | `user`, `after` (default 5s), `times` (default 1; unlimited with `until`), `until` (optional, after `at`) | another client of the account logs in: the user's socket gets 440; after each of our authentications it logs in again `after` later |
+//! | `stall` | `instance`, `duration` | every link to and from the instance is held (bytes wait, delivered at the end); its own timers still fire |
+//! | `churn` | `after` (required), `code` (default 408), `duration` | every connected socket is closed with `code` `after` its authentication |
+//! | `stale_close` | `user`, `code` (440 or 401; default 440), `after` (default 1s) | at the user's next replacement, the old socket stays open and gets `code` `after` later |
+//! | `stream_error` | `user`, `code`, `child`, `type` (`code` or `child` required; `type` needs `child`) | a Baileys stream:error node, then a close: code attribute first, then `conflict` → 440, else 500 |
+//! | `messages` | `user`, `every` (default 20s), `duration` | a message frame on the user's connected socket every `every` |
 //! | `foreign_tab` | `user`, `target` (required, another user), `duration` (required), `poll_interval` (default 5s), `button` (`disconnect`, `connect` or `none`; default `disconnect`) | for `duration`, a tab logged in as `user` (carrying `user`'s session cookie) reads `target`'s status every `poll_interval` and presses `target`'s `button` after each read |
 //!
 //! Close codes: 401, 403, 408, 411, 428, 440, 500, 503, 515.
@@ -167,13 +178,15 @@ pub use diagnostic::{render, render_at};
 pub use duration::{format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use model::*;
-pub use parse::{load, load_dir, parse, ACTIONS, DEFAULT_RESTART_DELAY, LINK_NAMES};
+pub use parse::{
+    load, load_dir, parse, ACTIONS, DEFAULT_RESTART_DELAY, LINK_NAMES, STALE_CLOSE_CODES,
+};
 /// The keys each part of a scenario file accepts, as the parser checks them
 /// (docs/scenarios.md is tested against these).
 pub mod keys {
     pub use super::parse::{
-        EVENT_KEYS, EXPECT_KEYS, NETWORK_KEYS, REPEAT_KEYS, SUPERVISOR_KEYS, TABS_KEYS, TOP_KEYS,
-        USER_KEYS,
+        ENDPOINT_KEYS, EVENT_KEYS, EXPECT_KEYS, NETWORK_KEYS, REPEAT_KEYS, SUPERVISOR_KEYS,
+        TABS_KEYS, TOP_KEYS, USER_KEYS,
     };
 }
 pub use write::to_toml;

@@ -39,6 +39,32 @@ pub struct Scenario {
     /// exited on its own (`exit_on_codes`), as a container restart policy
     /// does. Default: 100 ms, Docker's first restart delay.
     pub restart_delay: Duration,
+    pub endpoint: EndpointSpec,
+}
+
+/// `[endpoint]`: how the fake WhatsApp endpoint itself behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointSpec {
+    /// The server-side idle timeout: a connected socket from which the
+    /// endpoint received nothing (no ping, no frame) for this long is closed
+    /// with 428 ("Connection Terminated"). `None` (`"off"`) never closes.
+    /// Default: [`DEFAULT_IDLE_TIMEOUT`] (60 s).
+    pub idle_timeout: Option<Duration>,
+}
+
+/// About when WhatsApp Web closes a socket whose keep-alives stopped:
+/// "WhatsApp Web closes the socket at ~60s" while the client's event loop is
+/// blocked (openclaw#75122). Two of the 30 s keep-alives that every shipped
+/// preset sends (Baileys' `keepAliveIntervalMs` default) fit in it, so a
+/// supervisor that pings at all is never closed by it.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Default for EndpointSpec {
+    fn default() -> Self {
+        EndpointSpec {
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -205,6 +231,57 @@ pub enum Action {
         button: Button,
         duration: Duration,
     },
+    /// `rival_device`: another client of `user`'s account logs in at `at`:
+    /// the endpoint closes the user's connected socket with 440, as when a
+    /// newer device takes over. Each time one of ours authenticates again
+    /// (replacing the rival), the rival logs in again `after` later; it
+    /// logs in `times` times in all (the first included), or, with
+    /// `until`, as often as it can until that scenario time.
+    RivalDevice {
+        user: String,
+        after: Duration,
+        times: u32,
+        until: Option<Duration>,
+    },
+    /// `stall`: app instance `instance` makes no progress on the network
+    /// for `duration`: every link to and from it is held (bytes wait, then
+    /// are delivered when the stall ends). Its own timers still fire.
+    Stall {
+        instance: u32,
+        duration: Duration,
+    },
+    /// `churn`: for `duration`, the endpoint closes every connected socket
+    /// `after` its authentication (or `after` the window starts, for one
+    /// already open) with `code`.
+    Churn {
+        after: Duration,
+        code: u16,
+        duration: Duration,
+    },
+    /// `stale_close`: the next time a newer socket of `user` authenticates
+    /// while an older one is still connected, the older one is kept open
+    /// (replaced) and gets `code` only `after` later, on that old socket.
+    StaleClose {
+        user: String,
+        code: u16,
+        after: Duration,
+    },
+    /// `stream_error`: the endpoint sends the user's connected socket a
+    /// Baileys-style stream:error node (an optional `code` attribute, an
+    /// optional child `child` with an optional `type`), then closes it.
+    StreamError {
+        user: String,
+        code: Option<u16>,
+        child: Option<String>,
+        child_type: Option<String>,
+    },
+    /// `messages`: for `duration`, the endpoint sends a message frame on the
+    /// user's connected socket every `every`.
+    Messages {
+        user: String,
+        every: Duration,
+        duration: Duration,
+    },
 }
 
 /// Which of another user's buttons a `foreign_tab` presses.
@@ -269,6 +346,12 @@ impl Action {
             Action::Connect { .. } => "connect",
             Action::Disconnect { .. } => "disconnect",
             Action::ForeignTab { .. } => "foreign_tab",
+            Action::RivalDevice { .. } => "rival_device",
+            Action::Stall { .. } => "stall",
+            Action::Churn { .. } => "churn",
+            Action::StaleClose { .. } => "stale_close",
+            Action::StreamError { .. } => "stream_error",
+            Action::Messages { .. } => "messages",
         }
     }
 
@@ -282,9 +365,26 @@ impl Action {
             | Action::Flap { duration, .. }
             | Action::Latency { duration, .. }
             | Action::Loss { duration, .. }
-            | Action::ForeignTab { duration, .. } => *duration,
+            | Action::ForeignTab { duration, .. }
+            | Action::Stall { duration, .. }
+            | Action::Churn { duration, .. }
+            | Action::Messages { duration, .. } => *duration,
+            Action::StaleClose { after, .. } => *after,
             Action::Crash { restart_after, .. } => restart_after.unwrap_or_default(),
             _ => Duration::ZERO,
+        }
+    }
+}
+
+impl Action {
+    /// When the fault this action starts at `at` ends, as far as the
+    /// script says (a `rival_device` with `until` lasts until then).
+    pub fn fault_end(&self, at: Duration) -> Duration {
+        match self {
+            Action::RivalDevice {
+                until: Some(until), ..
+            } => (*until).max(at),
+            _ => at.saturating_add(self.fault_duration()),
         }
     }
 }
@@ -319,7 +419,7 @@ impl Scenario {
     pub fn faults_end(&self) -> Duration {
         self.timeline()
             .iter()
-            .map(|(t, e)| t.saturating_add(e.action.fault_duration()))
+            .map(|(t, e)| e.action.fault_end(*t))
             .max()
             .unwrap_or_default()
     }

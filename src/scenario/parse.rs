@@ -24,7 +24,7 @@ pub const LINK_NAMES: [&str; 2] = ["app-wa", "browser-app"];
 
 /// Every `action` word and the parameters it takes (besides `at`, `action`
 /// and `repeat`, which every event takes).
-pub const ACTIONS: [(&str, &[&str]); 18] = [
+pub const ACTIONS: [(&str, &[&str]); 24] = [
     ("close", &["user", "code"]),
     ("refuse", &["user", "count", "code"]),
     ("unavailable", &["duration"]),
@@ -46,7 +46,16 @@ pub const ACTIONS: [(&str, &[&str]); 18] = [
         "foreign_tab",
         &["user", "target", "duration", "poll_interval", "button"],
     ),
+    ("rival_device", &["user", "after", "times", "until"]),
+    ("stall", &["instance", "duration"]),
+    ("churn", &["after", "code", "duration"]),
+    ("stale_close", &["user", "code", "after"]),
+    ("stream_error", &["user", "code", "child", "type"]),
+    ("messages", &["user", "every", "duration"]),
 ];
+
+/// Codes a `stale_close` may deliver: a late replacement, or a late logout.
+pub const STALE_CLOSE_CODES: [u16; 2] = [440, 401];
 
 pub const TOP_KEYS: &[&str] = &[
     "name",
@@ -61,6 +70,7 @@ pub const TOP_KEYS: &[&str] = &[
     "supervisor",
     "tabs",
     "network",
+    "endpoint",
     "events",
     "expect",
 ];
@@ -68,6 +78,7 @@ pub const USER_KEYS: &[&str] = &["id", "paired", "enabled"];
 pub const SUPERVISOR_KEYS: &[&str] = &["preset", "overrides"];
 pub const TABS_KEYS: &[&str] = &["count", "poll_interval", "jitter", "user"];
 pub const NETWORK_KEYS: &[&str] = &["min_latency", "max_latency"];
+pub const ENDPOINT_KEYS: &[&str] = &["idle_timeout"];
 pub const EVENT_KEYS: &[&str] = &["at", "action", "repeat"];
 pub const REPEAT_KEYS: &[&str] = &["every", "times"];
 pub const EXPECT_KEYS: &[&str] = &["holds", "violates"];
@@ -248,6 +259,7 @@ impl Parser<'_> {
         let supervisor = self.supervisor(&root)?;
         let tabs = self.tabs(&root, &users)?;
         let network = self.network(&root)?;
+        let endpoint = self.endpoint(&root)?;
         let (events, metas) = self.events(&root, &users)?;
         let expect = self.expect(&root)?;
 
@@ -267,6 +279,7 @@ impl Parser<'_> {
             events,
             expect,
             restart_delay,
+            endpoint,
         };
         self.check_size(&scenario, &metas, &root)?;
         self.check_timeline(&scenario, &metas, root.get("duration").is_some())?;
@@ -506,6 +519,23 @@ impl Parser<'_> {
             });
         }
         Ok(net)
+    }
+
+    fn endpoint(&self, root: &Table) -> Result<EndpointSpec> {
+        let mut spec = EndpointSpec::default();
+        let Some(node) = root.get("endpoint") else {
+            return Ok(spec);
+        };
+        let t = node.table(ENDPOINT_KEYS, "")?;
+        if let Some(n) = t.get("idle_timeout") {
+            spec.idle_timeout = match n.val.get_ref() {
+                DeValue::String(s) if s.as_ref() == "off" => None,
+                _ => Some(n.nonzero_duration().map_err(|e| {
+                    e.with_help("a duration such as \"90s\", or \"off\" for no idle timeout")
+                })?),
+            };
+        }
+        Ok(spec)
     }
 
     fn events(&self, root: &Table, users: &[UserSpec]) -> Result<(Vec<EventSpec>, Vec<EventMeta>)> {
@@ -749,6 +779,129 @@ impl Parser<'_> {
                     duration: window("duration")?,
                 }
             }
+            "rival_device" => {
+                let user = user()?;
+                let after = match t.get("after") {
+                    None => Duration::from_secs(5),
+                    Some(n) => n.nonzero_duration()?,
+                };
+                let until_node = t.get("until");
+                let until = until_node.as_ref().map(|n| n.duration()).transpose()?;
+                if let (Some(n), Some(u)) = (&until_node, until) {
+                    if u <= at {
+                        return Err(n.err(format!(
+                            "until {} is not after the event's at {}",
+                            format_duration(u),
+                            format_duration(at)
+                        )));
+                    }
+                }
+                let times = match t.get("times") {
+                    None if until.is_some() => u32::MAX,
+                    None => 1,
+                    Some(n) => match n.u32()? {
+                        0 => return Err(n.err("must be at least 1 (the first login counts)")),
+                        c => c,
+                    },
+                };
+                Action::RivalDevice {
+                    user,
+                    after,
+                    times,
+                    until,
+                }
+            }
+            "stall" => Action::Stall {
+                instance: instance()?,
+                duration: window("duration")?,
+            },
+            "churn" => {
+                let after = window("after")?;
+                let code = match t.get("code") {
+                    None => 408,
+                    Some(_) => code()?,
+                };
+                Action::Churn {
+                    after,
+                    code,
+                    duration: window("duration")?,
+                }
+            }
+            "stale_close" => {
+                let code = match t.get("code") {
+                    None => 440,
+                    Some(n) => {
+                        let c = code()?;
+                        if !STALE_CLOSE_CODES.contains(&c) {
+                            return Err(n.err(format!(
+                                "a stale close is 440 (replaced) or 401 (logged out), not {c}"
+                            )));
+                        }
+                        c
+                    }
+                };
+                let after = match t.get("after") {
+                    None => Duration::from_secs(1),
+                    Some(n) => n.nonzero_duration()?,
+                };
+                Action::StaleClose {
+                    user: user()?,
+                    code,
+                    after,
+                }
+            }
+            "stream_error" => {
+                let code = match t.get("code") {
+                    None => None,
+                    Some(_) => Some(code()?),
+                };
+                let tag = |key: &str| -> Result<Option<String>> {
+                    let Some(n) = t.get(key) else {
+                        return Ok(None);
+                    };
+                    let v = n.str()?;
+                    if v.is_empty()
+                        || !v
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'))
+                    {
+                        return Err(n.err(format!(
+                            "`{v}` is not a node name (ASCII letters, digits, `_`, `-`, `:`)"
+                        )));
+                    }
+                    Ok(Some(v.to_string()))
+                };
+                let child = tag("child")?;
+                let child_type = tag("type")?;
+                if child.is_none() {
+                    if let Some(n) = t.get("type") {
+                        return Err(n.err("`type` is an attribute of the child: give `child` too"));
+                    }
+                }
+                if code.is_none() && child.is_none() {
+                    return Err(t.missing(
+                        "code",
+                        "a stream error needs a `code`, a `child`, or both, e.g. child = \"conflict\"",
+                    ));
+                }
+                Action::StreamError {
+                    user: user()?,
+                    code,
+                    child,
+                    child_type,
+                }
+            }
+            "messages" => {
+                let every = match t.get("every") {
+                    None => Duration::from_secs(20),
+                    Some(n) => n.nonzero_duration()?,
+                };
+                Action::Messages {
+                    user: user()?,
+                    every,
+                    duration: window("duration")?,
+                }
+            }
             _ => unreachable!("every action word is matched"),
         };
 
@@ -856,6 +1009,7 @@ impl Parser<'_> {
                     }
                 }
                 Action::Crash { instance, .. }
+                | Action::Stall { instance, .. }
                 | Action::Connect { instance, .. }
                 | Action::Disconnect { instance, .. }
                     if u64::from(*instance) > running =>

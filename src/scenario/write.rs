@@ -66,6 +66,14 @@ pub fn to_toml(s: &Scenario) -> String {
         line(w, "max_latency", &dur(n.max_latency));
     }
 
+    if s.endpoint != EndpointSpec::default() {
+        w.push_str("\n[endpoint]\n");
+        match s.endpoint.idle_timeout {
+            Some(d) => line(w, "idle_timeout", &dur(d)),
+            None => line(w, "idle_timeout", &string("off")),
+        }
+    }
+
     for e in &s.events {
         w.push_str("\n[[events]]\n");
         event(w, e);
@@ -177,6 +185,65 @@ fn event(w: &mut String, e: &EventSpec) {
             line(w, "duration", &dur(*duration));
             line(w, "poll_interval", &dur(*poll_interval));
             line(w, "button", &string(button.as_str()));
+        }
+        Action::RivalDevice {
+            user,
+            after,
+            times,
+            until,
+        } => {
+            line(w, "user", &string(user));
+            line(w, "after", &dur(*after));
+            if until.is_none() || *times != u32::MAX {
+                line(w, "times", &times.to_string());
+            }
+            if let Some(u) = until {
+                line(w, "until", &dur(*u));
+            }
+        }
+        Action::Stall { instance, duration } => {
+            line(w, "instance", &instance.to_string());
+            line(w, "duration", &dur(*duration));
+        }
+        Action::Churn {
+            after,
+            code,
+            duration,
+        } => {
+            line(w, "after", &dur(*after));
+            line(w, "code", &code.to_string());
+            line(w, "duration", &dur(*duration));
+        }
+        Action::StaleClose { user, code, after } => {
+            line(w, "user", &string(user));
+            line(w, "code", &code.to_string());
+            line(w, "after", &dur(*after));
+        }
+        Action::StreamError {
+            user,
+            code,
+            child,
+            child_type,
+        } => {
+            line(w, "user", &string(user));
+            if let Some(c) = code {
+                line(w, "code", &c.to_string());
+            }
+            if let Some(c) = child {
+                line(w, "child", &string(c));
+            }
+            if let Some(t) = child_type {
+                line(w, "type", &string(t));
+            }
+        }
+        Action::Messages {
+            user,
+            every,
+            duration,
+        } => {
+            line(w, "user", &string(user));
+            line(w, "every", &dur(*every));
+            line(w, "duration", &dur(*duration));
         }
     }
     if let Some(r) = e.repeat {

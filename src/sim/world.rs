@@ -17,7 +17,7 @@ use super::clock::TurmoilClock;
 use super::net::{OrderedListener, TurmoilApi, TurmoilConnect, TurmoilListener, API_PORT};
 use super::served::{self, ServedListener};
 use super::SimError;
-use crate::endpoint::protocol::credentials_for;
+use crate::endpoint::protocol::{credentials_for, StreamErrorChild};
 use crate::endpoint::Endpoint;
 use crate::scenario::{Action, Link, Scenario};
 use crate::supervisor::status_auth::{session_token, SessionBook};
@@ -60,6 +60,10 @@ enum Step {
     Restart(u32),
     /// Restart an app that exited on its own (`exit_on_codes`).
     Respawn(u32),
+    /// A fault of one user's ends (`messages`, `rival_device`'s `until`).
+    EndUser(FaultKind, String),
+    /// A stalled app instance's links are released.
+    Release(u32),
 }
 
 struct Driver<'a> {
@@ -113,6 +117,7 @@ pub fn run_guarded(
         recorder.clone(),
         scenario.users.iter().map(|u| (u.id.clone(), u.paired)),
     );
+    endpoint.set_idle_timeout(scenario.endpoint.idle_timeout);
 
     let mut sim = turmoil::Builder::new()
         .rng_seed(seed)
@@ -406,6 +411,27 @@ impl Driver<'_> {
         }
     }
 
+    /// Holds (`true`) or releases every link to and from `host` (a
+    /// `stall`). A released link that a partition still cuts is cut again.
+    fn hold(&mut self, host: &str, on: bool) {
+        let mut pairs = self.pairs(Link::AppWa, Some(host));
+        pairs.extend(self.pairs(Link::BrowserApp, Some(host)));
+        for (a, b) in &pairs {
+            if on {
+                self.sim.hold(a.as_str(), b.as_str());
+            } else {
+                self.sim.release(a.as_str(), b.as_str());
+            }
+        }
+        if !on {
+            for (&link, &down) in &self.links_down {
+                if down > 0 {
+                    self.cut(link, Some(host));
+                }
+            }
+        }
+    }
+
     fn link_down(&mut self, link: Link) {
         let down = self.links_down.entry(link).or_insert(0);
         *down += 1;
@@ -479,9 +505,29 @@ impl Driver<'_> {
                     FaultKind::Unavailable => self.endpoint.set_unavailable(false),
                     FaultKind::PingSilence => self.endpoint.set_ping_silence(false),
                     FaultKind::SlowHandshake => self.endpoint.set_handshake_delay(Duration::ZERO),
+                    FaultKind::Churn => self.endpoint.set_churn(None),
                     _ => {}
                 }
                 self.fault(fault, "wa", false);
+            }
+            Step::EndUser(fault, user) => {
+                let ended = match fault {
+                    FaultKind::Messages => {
+                        self.endpoint.set_messages(&user, None);
+                        true
+                    }
+                    // Ended already by the rival's last login, or not.
+                    FaultKind::RivalDevice => self.endpoint.rival_stop(&user),
+                    _ => true,
+                };
+                if ended {
+                    self.fault(fault, &user, false);
+                }
+            }
+            Step::Release(n) => {
+                let host = format!("app-{n}");
+                self.hold(&host, false);
+                self.fault(FaultKind::Stall, &host, false);
             }
             Step::Respawn(n) => {
                 let host = format!("app-{n}");
@@ -636,6 +682,64 @@ impl Driver<'_> {
                         self.push(now + after, Step::Restart(instance));
                     }
                 }
+            }
+            Action::RivalDevice {
+                user,
+                after,
+                times,
+                until,
+            } => {
+                self.fault(FaultKind::RivalDevice, &user, true);
+                if !self.endpoint.rival_login(&user, after, times) {
+                    self.fault(FaultKind::RivalDevice, &user, false);
+                } else if let Some(until) = until {
+                    self.push(until, Step::EndUser(FaultKind::RivalDevice, user));
+                }
+            }
+            Action::Stall { instance, duration } => {
+                let host = format!("app-{instance}");
+                if self.instances.contains(&host) && self.sim.is_host_running(host.as_str()) {
+                    self.fault(FaultKind::Stall, &host, true);
+                    self.hold(&host, true);
+                    self.push(now + duration, Step::Release(instance));
+                }
+            }
+            Action::Churn {
+                after,
+                code,
+                duration,
+            } => {
+                self.fault(FaultKind::Churn, "wa", true);
+                self.endpoint.set_churn(Some((after, code)));
+                self.push(now + duration, Step::EndEndpoint(FaultKind::Churn));
+            }
+            Action::StaleClose { user, code, after } => {
+                // The endpoint records the end when the late close goes out.
+                self.fault(FaultKind::StaleClose, &user, true);
+                self.endpoint.arm_stale_close(&user, code, after);
+            }
+            Action::StreamError {
+                user,
+                code,
+                child,
+                child_type,
+            } => {
+                self.fault(FaultKind::StreamError, &user, true);
+                self.fault(FaultKind::StreamError, &user, false);
+                let child = child.map(|tag| StreamErrorChild {
+                    tag,
+                    kind: child_type,
+                });
+                self.endpoint.stream_error(&user, code, child);
+            }
+            Action::Messages {
+                user,
+                every,
+                duration,
+            } => {
+                self.fault(FaultKind::Messages, &user, true);
+                self.endpoint.set_messages(&user, Some(every));
+                self.push(now + duration, Step::EndUser(FaultKind::Messages, user));
             }
             Action::StartInstance => self.start_instance(),
             Action::OpenTabs { count } => {

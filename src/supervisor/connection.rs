@@ -166,8 +166,11 @@ async fn drive(
                         ctx.sup.on_qr(ctx.user, ctx.session);
                     }
                     ServerFrame::Paired { credentials } => ctx.sup.on_paired(ctx.user, &credentials),
-                    ServerFrame::StreamError { code, reason } => return Outcome::Closed { code, reason },
-                    // A pong, or a frame the supervisor has no handler for.
+                    ServerFrame::StreamError { code, reason, child } => {
+                        return super::stream_error::outcome(code, reason, child.as_ref())
+                    }
+                    // A pong, or incoming traffic (`message`): only `last_rx`
+                    // and the idle watchdog (above) care.
                     _ => {}
                 }
             }

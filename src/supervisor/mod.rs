@@ -17,6 +17,7 @@ mod startup;
 pub mod status_api;
 pub mod status_auth;
 pub mod store;
+mod stream_error;
 mod watchdog;
 
 pub use events::Events;

@@ -135,6 +135,12 @@ pub enum FaultKind {
     Takeover,
     Logout,
     Crash,
+    RivalDevice,
+    Stall,
+    Churn,
+    StaleClose,
+    StreamError,
+    Messages,
 }
 
 impl FaultKind {
@@ -151,6 +157,12 @@ impl FaultKind {
             FaultKind::Takeover => "takeover",
             FaultKind::Logout => "logout",
             FaultKind::Crash => "crash",
+            FaultKind::RivalDevice => "rival_device",
+            FaultKind::Stall => "stall",
+            FaultKind::Churn => "churn",
+            FaultKind::StaleClose => "stale_close",
+            FaultKind::StreamError => "stream_error",
+            FaultKind::Messages => "messages",
         }
     }
 }
@@ -188,6 +200,12 @@ pub enum EventKind {
         sock: u64,
         index: u32,
         ttl_ms: u64,
+    },
+    /// The endpoint sent a `message` frame (incoming chat traffic) on a
+    /// connected socket; `id` counts that socket's messages from 1.
+    EndpointMessage {
+        sock: u64,
+        id: u64,
     },
     /// A newer socket of the same user authenticated: the older one gets 440.
     /// `by_fault` is true when a scripted "other device" took over.

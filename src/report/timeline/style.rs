@@ -51,7 +51,7 @@ pub fn cause_color(c: AttemptCause) -> RGBColor {
 }
 
 /// Faults in the order their rows stack.
-pub const FAULTS: [FaultKind; 11] = [
+pub const FAULTS: [FaultKind; 17] = [
     FaultKind::Partition,
     FaultKind::Flap,
     FaultKind::Unavailable,
@@ -63,6 +63,12 @@ pub const FAULTS: [FaultKind; 11] = [
     FaultKind::Takeover,
     FaultKind::Logout,
     FaultKind::Crash,
+    FaultKind::RivalDevice,
+    FaultKind::Stall,
+    FaultKind::Churn,
+    FaultKind::StaleClose,
+    FaultKind::StreamError,
+    FaultKind::Messages,
 ];
 
 pub fn fault_color(f: FaultKind) -> RGBColor {
@@ -78,6 +84,12 @@ pub fn fault_color(f: FaultKind) -> RGBColor {
         FaultKind::Takeover => RGBColor(0x11, 0x11, 0x11),
         FaultKind::Logout => RGBColor(0xE1, 0x57, 0x59),
         FaultKind::Crash => RGBColor(0x44, 0x44, 0x44),
+        FaultKind::RivalDevice => RGBColor(0x59, 0xA1, 0x4F),
+        FaultKind::Stall => RGBColor(0xED, 0xC9, 0x48),
+        FaultKind::Churn => RGBColor(0xAF, 0x7A, 0xA1),
+        FaultKind::StaleClose => RGBColor(0x7F, 0x3C, 0x8D),
+        FaultKind::StreamError => RGBColor(0xD3, 0x72, 0x95),
+        FaultKind::Messages => RGBColor(0xBA, 0xB0, 0xAC),
     }
 }
 
@@ -94,6 +106,12 @@ pub fn fault_label(f: FaultKind) -> &'static str {
         FaultKind::Takeover => "takeover (440)",
         FaultKind::Logout => "logged out (401)",
         FaultKind::Crash => "instance crash",
+        FaultKind::RivalDevice => "rival device (440)",
+        FaultKind::Stall => "instance stall",
+        FaultKind::Churn => "churn",
+        FaultKind::StaleClose => "stale close",
+        FaultKind::StreamError => "stream error",
+        FaultKind::Messages => "incoming messages",
     }
 }
 

@@ -36,7 +36,7 @@ use self::hosts::{AppHost, AppRecipe, FastApi, BROWSER, WA};
 use self::net::Net;
 use super::browser::{self, BrowserCommand, ForeignTab, TabConfig};
 use super::{RunOutput, SimError};
-use crate::endpoint::protocol::credentials_for;
+use crate::endpoint::protocol::{credentials_for, StreamErrorChild};
 use crate::endpoint::Endpoint;
 use crate::scenario::{Action, Link, Scenario};
 use crate::supervisor::status_auth::{session_token, SessionBook};
@@ -51,11 +51,21 @@ const PROGRESS_EVERY: u64 = 256;
 #[derive(Debug, Clone)]
 enum Step {
     Fire(Action),
-    LinkDown { link: Link, flap: bool },
-    LinkUp { link: Link, flap: bool },
+    LinkDown {
+        link: Link,
+        flap: bool,
+    },
+    LinkUp {
+        link: Link,
+        flap: bool,
+    },
     End(FaultKind, Link),
     EndEndpoint(FaultKind),
     Restart(u32),
+    /// A fault of one user's ends (`messages`, `rival_device`'s `until`).
+    EndUser(FaultKind, String),
+    /// A stalled app instance's links are released.
+    Release(u32),
 }
 
 /// How often, in virtual time, the director wakes to stream the trace and
@@ -123,7 +133,13 @@ pub fn supported(action: &Action) -> bool {
         | Action::CloseTabs { .. }
         | Action::Connect { .. }
         | Action::Disconnect { .. }
-        | Action::ForeignTab { .. } => true,
+        | Action::ForeignTab { .. }
+        | Action::RivalDevice { .. }
+        | Action::Stall { .. }
+        | Action::Churn { .. }
+        | Action::StaleClose { .. }
+        | Action::StreamError { .. }
+        | Action::Messages { .. } => true,
         #[allow(unreachable_patterns)]
         _ => false,
     }
@@ -167,6 +183,7 @@ async fn direct(
         recorder.clone(),
         scenario.users.iter().map(|u| (u.id.clone(), u.paired)),
     );
+    endpoint.set_idle_timeout(scenario.endpoint.idle_timeout);
     let net = Net::new(
         scenario.network.min_latency,
         scenario.network.max_latency,
@@ -343,6 +360,27 @@ impl Director<'_> {
         }
     }
 
+    /// Holds (`true`) or releases every link to and from `host` (a
+    /// `stall`). A released link that a partition still cuts is cut again.
+    fn hold(&mut self, host: &str, on: bool) {
+        let mut pairs = self.pairs(Link::AppWa, Some(host));
+        pairs.extend(self.pairs(Link::BrowserApp, Some(host)));
+        for (a, b) in &pairs {
+            if on {
+                self.net.hold(a, b);
+            } else {
+                self.net.release(a, b);
+            }
+        }
+        if !on {
+            for (&link, &down) in &self.links_down {
+                if down > 0 {
+                    self.cut(link, Some(host));
+                }
+            }
+        }
+    }
+
     fn link_down(&mut self, link: Link) {
         let down = self.links_down.entry(link).or_insert(0);
         *down += 1;
@@ -414,9 +452,29 @@ impl Director<'_> {
                     FaultKind::Unavailable => self.endpoint.set_unavailable(false),
                     FaultKind::PingSilence => self.endpoint.set_ping_silence(false),
                     FaultKind::SlowHandshake => self.endpoint.set_handshake_delay(Duration::ZERO),
+                    FaultKind::Churn => self.endpoint.set_churn(None),
                     _ => {}
                 }
                 self.fault(fault, "wa", false);
+            }
+            Step::EndUser(fault, user) => {
+                let ended = match fault {
+                    FaultKind::Messages => {
+                        self.endpoint.set_messages(&user, None);
+                        true
+                    }
+                    // Ended already by the rival's last login, or not.
+                    FaultKind::RivalDevice => self.endpoint.rival_stop(&user),
+                    _ => true,
+                };
+                if ended {
+                    self.fault(fault, &user, false);
+                }
+            }
+            Step::Release(n) => {
+                let host = format!("app-{n}");
+                self.hold(&host, false);
+                self.fault(FaultKind::Stall, &host, false);
             }
             Step::Restart(n) => {
                 let host = format!("app-{n}");
@@ -541,6 +599,64 @@ impl Director<'_> {
                         self.push(now + after, Step::Restart(instance));
                     }
                 }
+            }
+            Action::RivalDevice {
+                user,
+                after,
+                times,
+                until,
+            } => {
+                self.fault(FaultKind::RivalDevice, &user, true);
+                if !self.endpoint.rival_login(&user, after, times) {
+                    self.fault(FaultKind::RivalDevice, &user, false);
+                } else if let Some(until) = until {
+                    self.push(until, Step::EndUser(FaultKind::RivalDevice, user));
+                }
+            }
+            Action::Stall { instance, duration } => {
+                let host = format!("app-{instance}");
+                if self.instances.contains(&host) && self.apps.contains_key(&instance) {
+                    self.fault(FaultKind::Stall, &host, true);
+                    self.hold(&host, true);
+                    self.push(now + duration, Step::Release(instance));
+                }
+            }
+            Action::Churn {
+                after,
+                code,
+                duration,
+            } => {
+                self.fault(FaultKind::Churn, "wa", true);
+                self.endpoint.set_churn(Some((after, code)));
+                self.push(now + duration, Step::EndEndpoint(FaultKind::Churn));
+            }
+            Action::StaleClose { user, code, after } => {
+                // The endpoint records the end when the late close goes out.
+                self.fault(FaultKind::StaleClose, &user, true);
+                self.endpoint.arm_stale_close(&user, code, after);
+            }
+            Action::StreamError {
+                user,
+                code,
+                child,
+                child_type,
+            } => {
+                self.fault(FaultKind::StreamError, &user, true);
+                self.fault(FaultKind::StreamError, &user, false);
+                let child = child.map(|tag| StreamErrorChild {
+                    tag,
+                    kind: child_type,
+                });
+                self.endpoint.stream_error(&user, code, child);
+            }
+            Action::Messages {
+                user,
+                every,
+                duration,
+            } => {
+                self.fault(FaultKind::Messages, &user, true);
+                self.endpoint.set_messages(&user, Some(every));
+                self.push(now + duration, Step::EndUser(FaultKind::Messages, user));
             }
             Action::StartInstance => self.start_instance(),
             Action::OpenTabs { count } => {

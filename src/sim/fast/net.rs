@@ -13,6 +13,10 @@
 //! - TCP has no retransmission in either engine: once a message of a stream
 //!   is lost, nothing later on that stream (data or FIN) is ever delivered,
 //!   so the stream stalls;
+//! - a **held** link (an instance's `stall`, turmoil's `hold`) delivers
+//!   nothing: what was in flight when it was held and what is sent over it
+//!   meanwhile waits, and is all delivered at once, in order, when it is
+//!   released; a connect across it completes only then;
 //! - a stream dropped with unread data sends a reset instead of a FIN, and a
 //!   message reaching a dropped stream makes its sender's stream reset one
 //!   latency later (reads fail with `ConnectionReset`, writes with
@@ -31,7 +35,7 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Sleep};
 
 /// First local port a host hands out, as an OS's ephemeral range starts.
@@ -59,6 +63,8 @@ struct LinkState {
     clears: u64,
     /// Both directions of every stream over this link.
     dirs: Vec<Weak<Mutex<Dir>>>,
+    /// Held by a stall: nothing is delivered until it is released.
+    held: bool,
 }
 
 /// One message: bytes, or the end of the stream.
@@ -78,6 +84,8 @@ struct Dir {
     reset_at: Option<Instant>,
     /// The reading end was dropped.
     reader_gone: bool,
+    /// Since when the link is held: messages arriving after then wait.
+    hold_at: Option<Instant>,
     waker: Option<Waker>,
 }
 
@@ -89,6 +97,7 @@ impl Dir {
             stalled: false,
             reset_at: None,
             reader_gone: false,
+            hold_at: None,
             waker: None,
         }))
     }
@@ -141,6 +150,7 @@ impl NetState {
             config: default,
             clears: 0,
             dirs: Vec::new(),
+            held: false,
         })
     }
 
@@ -223,6 +233,8 @@ impl NetState {
 #[derive(Clone)]
 pub struct Net {
     state: Arc<Mutex<NetState>>,
+    /// Bumped at every release, for connects waiting on a held link.
+    released: Arc<watch::Sender<u64>>,
 }
 
 impl Net {
@@ -241,7 +253,48 @@ impl Net {
                 next_port: BTreeMap::new(),
                 rng: ChaCha8Rng::seed_from_u64(seed ^ 0x0fa5_7e7e),
             })),
+            released: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// Holds the link between `a` and `b` (a stall): from now on nothing
+    /// on it is delivered until [`release`](Self::release).
+    pub fn hold(&self, a: &str, b: &str) {
+        let mut s = lock(&self.state);
+        let now = Instant::now();
+        let link = s.link(a, b);
+        link.held = true;
+        link.dirs.retain(|d| d.strong_count() > 0);
+        for d in link.dirs.iter().filter_map(Weak::upgrade) {
+            let mut d = lock(&d);
+            d.hold_at.get_or_insert(now);
+        }
+    }
+
+    /// Releases a held link: everything that waited is delivered now, in
+    /// order, as turmoil's release does.
+    pub fn release(&self, a: &str, b: &str) {
+        {
+            let mut s = lock(&self.state);
+            let now = Instant::now();
+            let link = s.link(a, b);
+            link.held = false;
+            for d in link.dirs.iter().filter_map(Weak::upgrade) {
+                let mut d = lock(&d);
+                if let Some(held) = d.hold_at.take() {
+                    for (at, _) in d.segments.iter_mut() {
+                        if *at > held {
+                            *at = now;
+                        }
+                    }
+                    if d.last_at > held {
+                        d.last_at = now;
+                    }
+                    d.wake();
+                }
+            }
+        }
+        self.released.send_modify(|v| *v = v.wrapping_add(1));
     }
 
     /// Cuts the link between `a` and `b`: what is in flight is lost.
@@ -301,6 +354,13 @@ impl Net {
             (now + delay, s.link(from, to).clears)
         };
         tokio::time::sleep_until(arrive).await;
+        // A SYN on a held link waits for the release.
+        let mut released = self.released.subscribe();
+        while lock(&self.state).link(from, to).held {
+            if released.changed().await.is_err() {
+                return Err(refused());
+            }
+        }
         let mut s = lock(&self.state);
         if s.link(from, to).clears != clears || s.link(from, to).config.cut {
             return Err(refused());
@@ -416,8 +476,10 @@ impl AsyncRead for Pipe {
             let now = Instant::now();
             let mut d = lock(&this.incoming);
             let mut wake_at = None;
+            let hold_at = d.hold_at;
+            let arrived = |at: Instant| at <= now && hold_at.is_none_or(|h| at <= h);
             match d.segments.front() {
-                Some((at, _)) if *at <= now => {
+                Some((at, _)) if arrived(*at) => {
                     if let Some((_, segment)) = d.segments.pop_front() {
                         match segment {
                             Segment::Data(bytes) => this.partial = Some((bytes, 0)),
@@ -426,8 +488,9 @@ impl AsyncRead for Pipe {
                     }
                     continue;
                 }
-                Some((at, _)) => wake_at = Some(*at),
-                None => {}
+                // Held: the release wakes the reader.
+                Some((at, _)) if hold_at.is_none_or(|h| *at <= h) => wake_at = Some(*at),
+                Some(_) | None => {}
             }
             if let Some(r) = d.reset_at {
                 if r <= now {
