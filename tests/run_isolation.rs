@@ -89,7 +89,19 @@ fn a_panicking_run_is_judged_crashed_and_the_batch_still_writes_every_report() {
         broken.unmet
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("CRASHED"), "{}", shown(&o));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("CRASHED b_broken [stable]"))
+        .unwrap_or_else(|| panic!("no CRASHED line: {}", shown(&o)));
+    assert!(
+        line.ends_with("not judged: the run did not finish"),
+        "{line}"
+    );
+    assert!(
+        stdout.contains("\nfailures (1):\n  CRASHED b_broken [stable]"),
+        "the recap names the crash: {}",
+        shown(&o)
+    );
     assert!(
         stdout.contains(&format!("replay: {}", broken.replay)),
         "{}",
@@ -101,6 +113,7 @@ fn a_panicking_run_is_judged_crashed_and_the_batch_still_writes_every_report() {
     );
     let junit = fs::read_to_string(out.join("junit.xml")).expect("junit.xml");
     assert!(junit.contains("a_quiet [stable]") && junit.contains("b_broken [stable]"));
+    assert!(junit.contains("type=\"crashed\""), "{junit}");
     assert!(out.join("index.html").is_file() && out.join("report.md").is_file());
 }
 
@@ -241,7 +254,7 @@ fn an_out_path_that_is_a_file_is_named_exits_2_and_the_verdicts_are_still_printe
         shown(&o)
     );
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("PASS  a_quiet [stable]"),
+        String::from_utf8_lossy(&o.stdout).contains("ok    a_quiet [stable]"),
         "{}",
         shown(&o)
     );
@@ -404,7 +417,10 @@ fn control_characters_in_scenario_text_are_escaped_in_report_md_and_on_the_termi
     write(
         &scenarios,
         "a_title.toml",
-        "description = \"hi\\u001b]0;pwned\\u0007\\u001b[2J\"\nduration = \"1m\"\nquiet_tail = \"3m\"\n",
+        // A bug that is not caught: a failure, so report.md spells the run
+        // out with its description (report.md stays short: passing runs are
+        // a row of the table).
+        "description = \"hi\\u001b]0;pwned\\u0007\\u001b[2J\"\nduration = \"1m\"\nquiet_tail = \"3m\"\n[expect.stable]\nviolates = [\"single_socket\"]\n",
     );
     write(
         &scenarios,
