@@ -17,14 +17,17 @@ use super::isolate::{run_isolated, Isolation, RunEnd};
 /// One run to make.
 pub struct Job<'a> {
     pub scenario: &'a Scenario,
+    /// As given: a preset name or a preset file.
     pub preset: String,
+    /// The preset's own name, as the run's summary and folder give it.
+    pub preset_name: String,
     pub seed: Option<u64>,
 }
 
 impl Job<'_> {
     /// `scenario [preset]`, as the console names a run.
     pub fn name(&self) -> String {
-        format!("{} [{}]", self.scenario.name, self.preset)
+        format!("{} [{}]", self.scenario.name, self.preset_name)
     }
 }
 

@@ -41,9 +41,10 @@ pub fn run(
         let preset = preset.map_or_else(|| s.supervisor.preset.clone(), str::to_string);
         // An unknown preset is bad input (exit 2), not a failed run.
         match loopguard::run::resolve_preset(s, &preset) {
-            Ok(_) => jobs.push(Job {
+            Ok(p) => jobs.push(Job {
                 scenario: s,
                 preset,
+                preset_name: p.name,
                 seed,
             }),
             Err(e) => bad.push(BadInput {

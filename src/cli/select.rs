@@ -118,9 +118,10 @@ pub fn plan<'a>(scenarios: &'a [Scenario], filter: &Filter) -> (Vec<Job<'a>>, Ve
                 continue;
             }
             match loopguard::run::resolve_preset(s, &preset) {
-                Ok(_) => jobs.push(Job {
+                Ok(p) => jobs.push(Job {
                     scenario: s,
                     preset,
+                    preset_name: p.name,
                     seed: None,
                 }),
                 Err(e) => bad.push(BadInput {
