@@ -174,6 +174,19 @@ fn a_trace_past_its_cap_stops_the_run_as_runaway_naming_the_cap() {
         summary.unmet
     );
     assert_eq!(summary.trace_events, 5);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("RUNAWAY a_quiet [stable]")),
+        "{}",
+        shown(&o)
+    );
+    assert!(
+        stdout.contains(&format!("\n      {}\n", summary.unmet[0])),
+        "the cap is named beneath: {}",
+        shown(&o)
+    );
     let trace = fs::read_to_string(run.join("trace.csv")).expect("trace.csv");
     assert_eq!(trace.lines().count(), 6, "a header and the 5 events kept");
 }
@@ -218,6 +231,14 @@ fn interrupt_check(signal: &str) -> (TempDir, PathBuf, Output) {
 fn sigint_stops_the_batch_marks_the_running_run_interrupted_and_exits_130() {
     let (_tmp, out, o) = interrupt_check("-INT");
     assert_eq!(o.status.code(), Some(130), "{}", shown(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .any(|l| l.starts_with("INTERRUPTED b_stuck [stable]")
+                && l.ends_with("not judged: the run did not finish")),
+        "{}",
+        shown(&o)
+    );
     assert_eq!(
         read_summary(&out.join("b_stuck.stable")).verdict,
         Verdict::Interrupted

@@ -11,6 +11,7 @@
 //! ok    repeated_440 [legacy]   6m00.0s in 1.2s  caught: single_socket, reconnect_cooldown
 //! FAIL  quiet_b [stable]        5m00.0s in 0.3s  not caught: single_socket
 //! HUNG  b_stuck [stable]                in 8.0s  not judged: the run did not finish
+//! RUNAWAY quiet [stable]        5m00.0s in 0.1s  all held
 //! ```
 //!
 //! Colour (green, red, yellow) follows `--color` and `NO_COLOR`. Every text
@@ -249,9 +250,13 @@ pub fn run_lines(outcome: &Outcome, width: usize) -> Vec<String> {
         Outcome::Done(run) => {
             let s = &run.summary;
             let name = escape_control(&format!("{} [{}]", s.scenario, s.preset)).into_owned();
-            // Crashed, hung, runaway, interrupted: stopped before the end,
-            // so nothing was judged (and nothing "held").
-            let finished = matches!(s.verdict, Verdict::Pass | Verdict::Fail);
+            // Crashed, hung, interrupted: stopped before the end, so nothing
+            // was judged (and nothing "held"). A runaway run is judged on
+            // what it recorded up to its cap, named beneath.
+            let finished = !matches!(
+                s.verdict,
+                Verdict::Crashed | Verdict::Hung | Verdict::Interrupted
+            );
             let mut parts = Vec::new();
             if !finished {
                 parts.push(paint(RED, "not judged: the run did not finish"));

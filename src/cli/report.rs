@@ -1,7 +1,8 @@
 //! `loopguard report DIR...`: the batch's outputs (`index.html`,
 //! `report.md`, `junit.xml`, `summary.json`) rebuilt from run folders,
 //! several directories merged into one. Explore batches (the shards of a CI
-//! matrix) merge as explore batches. Exit 1 when a verdict is not as
+//! matrix) merge as explore batches, and one explore batch keeps its own
+//! `summary.json` and `junit.xml` (only its report is rebuilt). Exit 1 when a verdict is not as
 //! expected or a run folder is incomplete (named, left out), 2 when a folder
 //! is missing or no run is found.
 
@@ -21,10 +22,12 @@ pub fn report(dirs: &[PathBuf], out: Option<&Path>) -> anyhow::Result<ExitCode> 
         anstream::eprintln!("error: {}: no such folder", missing.display());
         return Ok(ExitCode::from(2));
     }
-    let batches = dirs.len() > 1 || out.is_some();
-    if batches && dirs.iter().all(|d| loopguard::explore::batch::is_batch(d)) {
-        let out = out.map_or_else(|| dirs[0].clone(), Path::to_path_buf);
-        return explore::merge(dirs, &out);
+    if !dirs.is_empty() && dirs.iter().all(|d| loopguard::explore::batch::is_batch(d)) {
+        if dirs.len() > 1 || out.is_some() {
+            let out = out.map_or_else(|| dirs[0].clone(), Path::to_path_buf);
+            return explore::merge(dirs, &out);
+        }
+        return explore_batch(&dirs[0]);
     }
     let Some(out) = out.or_else(|| dirs.first().map(PathBuf::as_path)) else {
         anstream::eprintln!("error: no folder of runs given");
@@ -88,4 +91,25 @@ pub fn report(dirs: &[PathBuf], out: Option<&Path>) -> anyhow::Result<ExitCode> 
     );
     let all_pass = outcomes.iter().all(Outcome::passed) && merged.incomplete.is_empty();
     Ok(exit_code(!merged.bad_inputs.is_empty(), all_pass))
+}
+
+/// One explore batch: its stability report rebuilt over its complete run
+/// folders; its own `summary.json` and `junit.xml` (seeds, failing seeds,
+/// minimal files) are left as `explore` wrote them. Each incomplete folder
+/// is named with the reason, and makes the exit status 1.
+fn explore_batch(dir: &Path) -> anyhow::Result<ExitCode> {
+    let (n, incomplete) = loopguard::report::rebuild_checked(dir)?;
+    for bad in &incomplete {
+        anstream::eprintln!(
+            "INCOMPLETE {}: {} (left out of the report)",
+            bad.dir.display(),
+            escape_control(&bad.why)
+        );
+    }
+    anstream::println!("{n} runs; report: {}", dir.join("index.html").display());
+    Ok(if incomplete.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
