@@ -122,7 +122,11 @@ fn check_exits_2_on_an_unknown_field_naming_file_line_and_field_and_still_runs_t
     let cases = testcases(&junit);
     assert_eq!(cases.len(), 2, "{junit}");
     assert!(cases[0].contains(r#"name="good [stable]""#), "{junit}");
-    assert!(cases[1].contains("typo.toml:3"), "{junit}");
+    assert!(
+        cases[1].contains(&format!("name=\"bad input: {}\"", typo.display())),
+        "{junit}"
+    );
+    assert!(junit.contains("typo.toml:3"), "{junit}");
     assert!(
         junit.contains("<error"),
         "the bad input is an error: {junit}"
@@ -196,7 +200,10 @@ fn run_exits_2_naming_a_missing_file_and_still_writes_the_outputs_of_the_good_on
     let summary = assert_run_written(&out.join("good.stable"));
     assert_eq!(summary.verdict, Verdict::Pass, "{:?}", summary.unmet);
     assert_eq!(summary.source, s(&good));
-    assert!(out.join("junit.xml").is_file());
+    assert!(
+        !out.join("junit.xml").exists(),
+        "`run` leaves the batch's junit.xml to `check` and `report`"
+    );
 }
 
 /// `scenarios/repeated_440.toml` with its `[expect.legacy]` table replaced by
@@ -242,7 +249,7 @@ fn check_exits_1_and_prints_the_replay_command_when_legacy_is_no_longer_expected
     for preset in ["seed-fix", "stable"] {
         assert!(
             text.lines()
-                .any(|l| l.starts_with("PASS") && l.contains(&format!("repeated_440 [{preset}]"))),
+                .any(|l| l.starts_with("ok ") && l.contains(&format!("repeated_440 [{preset}]"))),
             "{preset} is still as expected: {}",
             shown(&o)
         );
@@ -330,28 +337,27 @@ fn check_prints_every_scenario_and_preset_with_its_verdict_and_writes_one_junit_
         &format!("{QUIET}\n[expect.stable]\nviolates = [\"single_socket\"]\n"),
     );
 
-    let o = loopguard(tmp.path(), &["check", s(&dir), "--out", s(&out)]);
+    // One at a time, so the lines come in plan order.
+    let o = loopguard(
+        tmp.path(),
+        &["check", s(&dir), "--out", s(&out), "--jobs", "1"],
+    );
 
     assert_eq!(o.status.code(), Some(1), "{}", shown(&o));
     let text = stdout(&o);
     let verdicts: Vec<(String, String)> = text
         .lines()
-        .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
+        .filter(|l| l.starts_with("ok ") || l.starts_with("FAIL "))
         .map(|l| {
-            let verdict = l[..4].to_string();
-            let name = l[4..]
-                .split("  violated:")
-                .next()
-                .unwrap()
-                .trim()
-                .to_string();
-            (verdict, name)
+            let (verdict, rest) = l.split_once(' ').unwrap();
+            let name = rest.trim_start().split("  ").next().unwrap().to_string();
+            (verdict.to_string(), name)
         })
         .collect();
     let expected = [
-        ("PASS", "quiet_a [legacy]"),
-        ("PASS", "quiet_a [seed-fix]"),
-        ("PASS", "quiet_a [stable]"),
+        ("ok", "quiet_a [legacy]"),
+        ("ok", "quiet_a [seed-fix]"),
+        ("ok", "quiet_a [stable]"),
         ("FAIL", "quiet_b [stable]"),
     ];
     assert_eq!(
@@ -369,7 +375,7 @@ fn check_prints_every_scenario_and_preset_with_its_verdict_and_writes_one_junit_
     for (verdict, name) in expected {
         let run = name.replace(" [", ".").replace(']', "");
         let summary = assert_run_written(&out.join(&run));
-        let want = if verdict == "PASS" {
+        let want = if verdict == "ok" {
             Verdict::Pass
         } else {
             Verdict::Fail

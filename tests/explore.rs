@@ -325,6 +325,15 @@ fn three_shards_merged_find_the_same_failures_as_one_unsharded_run() {
             "{file} missing"
         );
     }
+    // `report` over one explore batch rebuilds its report and keeps the
+    // batch's own summary.json (a later merge reads it).
+    let again = loopguard(tmp.path(), &["report", "merged"]);
+    assert!(
+        matches!(again.status.code(), Some(0 | 1)),
+        "{}",
+        shown(&again)
+    );
+    assert_eq!(load("merged"), merged_batch);
 }
 
 #[test]

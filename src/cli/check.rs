@@ -1,95 +1,123 @@
-//! `loopguard check DIR`: every scenario × every preset its `[expect]`
-//! names, in parallel; exit 0 only when every verdict is as expected.
+//! `loopguard check [PATH...]`: every scenario × every preset its
+//! `[expect]` names, in parallel (each run in its own worker process), each
+//! run's line printed as it finishes; exit 0 only when every verdict is as
+//! expected.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use loopguard::report::Verdict;
-use loopguard::scenario::{self, Scenario};
+use loopguard::output::shell_quote;
+use loopguard::report::RunTiming;
 use loopguard::sim::Engine;
 
-use loopguard::output::shell_quote;
-
-use super::batch::{run_jobs, write_batch_outputs, Job, Outcome};
-use super::console::print_summary;
+use super::batch::{run_jobs, unix_ms, write_batch_outputs, Outcome};
+use super::console::{print_bad_inputs, print_recap, Console};
 use super::isolate::{batch_failure, Isolation, RunLimitsArgs};
 use super::outdir::OutDir;
+use super::select::{load_paths, longest_first, plan, plan_line, Filter};
 use super::{exit_code, signals};
 
-pub fn check(
-    dir: &Path,
-    out: &Path,
-    jobs: Option<usize>,
-    limits: RunLimitsArgs,
-    engine: Engine,
-) -> anyhow::Result<ExitCode> {
-    if !dir.is_dir() {
-        eprintln!("{}: not a directory of scenarios", dir.display());
+/// What `check` was asked to do.
+pub struct CheckArgs<'a> {
+    pub paths: &'a [PathBuf],
+    pub out: &'a Path,
+    pub jobs: Option<usize>,
+    pub filter: &'a [String],
+    pub list: bool,
+    pub heartbeat: Duration,
+    pub limits: RunLimitsArgs,
+    pub engine: Engine,
+}
+
+pub fn check(args: CheckArgs<'_>) -> anyhow::Result<ExitCode> {
+    let filter = match Filter::new(args.filter) {
+        Ok(f) => f,
+        Err(e) => {
+            anstream::eprintln!("error: --filter: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut loaded = load_paths(args.paths);
+    let (job_list, unknown_presets) = plan(&loaded.scenarios, &filter);
+    loaded.bad.extend(unknown_presets);
+    print_bad_inputs(&loaded.bad);
+    if job_list.is_empty() && loaded.bad.is_empty() {
+        let what = if loaded.scenarios.is_empty() {
+            "no scenario files".to_string()
+        } else {
+            format!(
+                "--filter kept none of the runs of {} scenarios",
+                loaded.scenarios.len()
+            )
+        };
+        let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        anstream::eprintln!("error: {what} in {}", paths.join(", "));
         return Ok(ExitCode::from(2));
     }
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut bad: Vec<String> = Vec::new();
-    // Scenarios `explore` found (`DIR/found/`) are regression files: check
-    // runs them too.
-    let found = dir.join("found");
-    let mut loaded_all = scenario::load_dir(dir);
-    if found.is_dir() {
-        loaded_all.extend(scenario::load_dir(&found));
-    }
-    for (_, loaded) in loaded_all {
-        match loaded {
-            Ok(s) => scenarios.push(s),
-            Err(e) => bad.push(scenario::render(&e)),
+    let workers = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let order = longest_first(&job_list);
+    if args.list {
+        // The runs in the order they start (longest first).
+        anstream::println!("{}", plan_line(&job_list));
+        for &i in &order {
+            let j = &job_list[i];
+            anstream::println!(
+                "{}  {}  seed {}",
+                loopguard::output::escape_control(&j.name()),
+                shell_quote(&j.scenario.source.display().to_string()),
+                j.seed.unwrap_or(j.scenario.seed)
+            );
         }
+        return Ok(exit_code(!loaded.bad.is_empty(), true));
     }
-    let mut job_list: Vec<Job<'_>> = Vec::new();
-    for s in &scenarios {
-        let presets: Vec<String> = if s.expect.is_empty() {
-            vec![s.supervisor.preset.clone()]
-        } else {
-            s.expect.keys().cloned().collect()
-        };
-        for preset in presets {
-            // Every preset `[expect]` names runs; one that cannot be found
-            // is bad input (exit 2) and the others still run.
-            match loopguard::run::resolve_preset(s, &preset) {
-                Ok(_) => job_list.push(Job {
-                    scenario: s,
-                    preset,
-                    seed: None,
-                }),
-                Err(e) => bad.push(format!("{}: [expect.{preset}]: {e}", s.source.display())),
-            }
-        }
-    }
-    let workers =
-        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    anstream::println!(
+        "{}, {} at a time",
+        plan_line(&job_list),
+        workers.min(job_list.len().max(1))
+    );
     let isolation = Isolation {
-        limits,
-        engine,
+        limits: args.limits,
+        engine: args.engine,
         stop: signals::install().context("installing the SIGINT/SIGTERM handlers")?,
     };
-    let out_dir = OutDir::prepare(out);
-    let outcomes = run_jobs(&job_list, workers, &out_dir.path, &isolation);
+    let out_dir = OutDir::prepare(args.out);
+    let started_at = SystemTime::now();
+    let console = Console::new(&job_list, true);
+    let outcomes = run_jobs(
+        &job_list,
+        &order,
+        workers,
+        &out_dir.path,
+        &isolation,
+        &console,
+        args.heartbeat,
+    );
+    let elapsed = console.finish();
+    let timing = RunTiming {
+        started_unix_ms: unix_ms(started_at),
+        wall_ms: loopguard::util::ms(elapsed),
+    };
     let written = match &out_dir.error {
         Some(_) => Ok(()),
-        None => write_batch_outputs(out, &outcomes, &bad),
+        None => write_batch_outputs(args.out, &outcomes, &loaded.bad, timing),
     };
-    print_summary(&outcomes, &bad);
+    print_recap(&outcomes, &loaded.bad, elapsed);
     if let Some(code) = batch_failure(&out_dir, written, &isolation, job_list.len(), &outcomes) {
         return Ok(code);
     }
-    println!(
+    anstream::println!(
         "junit: {}",
-        shell_quote(&out.join("junit.xml").display().to_string())
+        shell_quote(&args.out.join("junit.xml").display().to_string())
     );
-    println!(
+    anstream::println!(
         "report: {}",
-        shell_quote(&out.join("index.html").display().to_string())
+        shell_quote(&args.out.join("index.html").display().to_string())
     );
-    let all_pass = outcomes
-        .iter()
-        .all(|o| matches!(o, Outcome::Done(s, _) if s.verdict == Verdict::Pass));
-    Ok(exit_code(!bad.is_empty(), all_pass))
+    let all_pass = outcomes.iter().all(Outcome::passed);
+    Ok(exit_code(!loaded.bad.is_empty(), all_pass))
 }

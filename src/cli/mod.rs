@@ -3,35 +3,69 @@
 mod batch;
 mod check;
 mod console;
+mod duration;
 mod explore;
+mod help;
 mod import;
 mod isolate;
 mod outdir;
 mod presets;
 mod replay;
+mod report;
 mod run;
+mod select;
 mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use loopguard::sim::Engine;
+
+/// How often a batch whose output is not a terminal prints a progress line.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Parser)]
 #[command(
     name = "loopguard",
     version,
-    about = "Deterministic chaos tests for WhatsApp connection supervisors"
+    about = "Deterministic chaos tests for WhatsApp connection supervisors",
+    after_help = help::MAIN
 )]
 pub struct Cli {
+    /// Colour: `auto` (at a terminal, unless NO_COLOR is set), `always`, `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
     #[command(subcommand)]
     command: Command,
+}
+
+/// When the console is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Sets the choice every `anstream` print follows. `auto` leaves it to
+    /// anstream: a terminal, `NO_COLOR` unset (and `CLICOLOR_FORCE` forces).
+    fn apply(self) {
+        let choice = match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+    }
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run scenario files, each with one preset.
+    #[command(after_help = help::RUN)]
     Run {
         /// Scenario files.
         #[arg(required = true)]
@@ -53,15 +87,30 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
         engine: Engine,
     },
-    /// Run every scenario in DIR with every preset its `[expect]` names: the CI gate.
+    /// Run every scenario with every preset its `[expect]` names: the CI gate.
+    #[command(after_help = help::CHECK)]
     Check {
+        /// Scenario files, or folders of them (their `*.toml`, then those of
+        /// their `found/` subfolder).
         #[arg(default_value = "scenarios")]
-        dir: PathBuf,
+        paths: Vec<PathBuf>,
         #[arg(long, default_value = "reports")]
         out: PathBuf,
         /// Parallel runs (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Keep only runs whose scenario name, preset or `<scenario>.<preset>`
+        /// matches GLOB; repeat for more (any one matching keeps a run).
+        #[arg(long, value_name = "GLOB")]
+        filter: Vec<String>,
+        /// Print the plan (each run, its file and seed, in the order they
+        /// start: longest first) without running it.
+        #[arg(long)]
+        list: bool,
+        /// How often a progress line is printed when the output is not a
+        /// terminal (`0s`: never).
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        heartbeat: Duration,
         #[command(flatten)]
         limits: isolate::RunLimitsArgs,
         /// Engine that moves bytes and time.
@@ -71,6 +120,7 @@ enum Command {
     /// Swarm fault schedules from a range of seeds (or for a time budget);
     /// the first seed of each distinct failure is shrunk to the smallest
     /// scenario file that still fails, written under `--found`.
+    #[command(after_help = help::EXPLORE)]
     Explore {
         /// Supervisor preset every schedule runs with (it must hold every
         /// invariant): a name or a preset file.
@@ -106,12 +156,14 @@ enum Command {
         shrink_runs: usize,
     },
     /// Re-run a finished run from its folder and compare the traces byte for byte.
+    #[command(after_help = help::REPLAY)]
     Replay {
         /// A run folder (holding summary.json and trace.csv).
         run_dir: PathBuf,
     },
     /// Turn production logs into a scenario file that replays what the
     /// outside world did (closes, rival logins, network losses, pairing).
+    #[command(after_help = help::IMPORT)]
     Import {
         /// Log files: Baileys' pino JSON lines or the reference service's
         /// console lines (other lines are skipped and counted).
@@ -139,19 +191,27 @@ enum Command {
     },
     /// List the presets `--preset NAME` finds: ./presets (subfolders
     /// included), then the built-ins, each with its description.
+    #[command(after_help = help::PRESETS)]
     Presets,
     /// Print the scenario format's JSON Schema (the committed
     /// scenario.schema.json): `loopguard schema > scenario.schema.json`.
+    #[command(after_help = help::SCHEMA)]
     Schema,
-    /// Rebuild the stability report from existing run folders; given several
-    /// explore batch folders (the shards of a CI matrix), merge them into `--out`.
+    /// Rebuild the stability report, JUnit and summary.json from run folders,
+    /// merging several; several explore batch folders (the shards of a CI
+    /// matrix) merge as explore batches.
+    #[command(after_help = help::REPORT)]
     Report {
+        /// Output directories holding run folders (or explore batches).
         #[arg(default_value = "reports")]
         dirs: Vec<PathBuf>,
-        /// Where merged batches go (default: the first folder).
+        /// Where the merged report goes (default: the first DIR).
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print shell completions for SHELL on stdout.
+    #[command(after_help = help::COMPLETIONS)]
+    Completions { shell: clap_complete::Shell },
     /// One run in its own process, reported on stdout as JSON lines: what
     /// `check` and `run` start per run (see src/cli/isolate.rs).
     #[command(hide = true)]
@@ -170,6 +230,22 @@ enum Command {
     },
 }
 
+/// An error and its causes on one line, each cause once: a library error
+/// that already names its source in its text does not get it repeated.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
 /// Exit status of a batch of runs.
 pub(crate) fn exit_code(bad_input: bool, all_as_expected: bool) -> ExitCode {
     if bad_input {
@@ -181,26 +257,8 @@ pub(crate) fn exit_code(bad_input: bool, all_as_expected: bool) -> ExitCode {
     }
 }
 
-/// `loopguard report DIR`: the report over the complete run folders; each
-/// incomplete one is named with the reason, and makes the exit status 1.
-fn report(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let (n, incomplete) = loopguard::report::rebuild_checked(dir)?;
-    for bad in &incomplete {
-        eprintln!(
-            "INCOMPLETE {}: {} (left out of the report)",
-            bad.dir.display(),
-            bad.why
-        );
-    }
-    println!("{n} runs; report: {}", dir.join("index.html").display());
-    Ok(if incomplete.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    cli.color.apply();
     match cli.command {
         Command::Run {
             files,
@@ -211,12 +269,24 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             engine,
         } => run::run(&files, preset.as_deref(), seed, &out, limits, engine),
         Command::Check {
-            dir,
+            paths,
             out,
             jobs,
+            filter,
+            list,
+            heartbeat,
             limits,
             engine,
-        } => check::check(&dir, &out, jobs, limits, engine),
+        } => check::check(check::CheckArgs {
+            paths: &paths,
+            out: &out,
+            jobs,
+            filter: &filter,
+            list,
+            heartbeat,
+            limits,
+            engine,
+        }),
         Command::Explore {
             preset,
             seeds,
@@ -263,19 +333,15 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             preset: &preset,
             report: &report,
         }),
-        Command::Report { dirs, out } => {
-            let batches = dirs.len() > 1 || out.is_some();
-            if batches && dirs.iter().all(|d| loopguard::explore::batch::is_batch(d)) {
-                let out = out.unwrap_or_else(|| dirs[0].clone());
-                return explore::merge(&dirs, &out);
-            }
-            let Some(dir) = dirs.first().filter(|_| dirs.len() == 1) else {
-                eprintln!(
-                    "several folders merge only when each is an explore batch (has summary.json)"
-                );
-                return Ok(ExitCode::from(2));
-            };
-            report(dir)
+        Command::Report { dirs, out } => report::report(&dirs, out.as_deref()),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "loopguard",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Worker {
             file,

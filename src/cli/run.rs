@@ -1,19 +1,23 @@
-//! `loopguard run FILE…`: each scenario with one preset.
+//! `loopguard run FILE…`: each scenario with one preset, each run in its
+//! own worker process. It writes only the run folders: the batch's report
+//! (`index.html`, `report.md`, `junit.xml`, `summary.json`) belongs to
+//! `check` and `report`, so a replay into the default `reports/` leaves the
+//! batch's report alone.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use loopguard::report::Verdict;
+use loopguard::output::shell_quote;
+use loopguard::report::BadInput;
 use loopguard::scenario::{self, Scenario};
 use loopguard::sim::Engine;
 
-use loopguard::output::shell_quote;
-
-use super::batch::{run_jobs, write_batch_outputs, Job, Outcome};
-use super::console::print_summary;
+use super::batch::{run_jobs, Job, Outcome};
+use super::console::{print_bad_inputs, print_recap, Console};
 use super::isolate::{batch_failure, Isolation, RunLimitsArgs};
 use super::outdir::OutDir;
+use super::select::bad_input;
 use super::{exit_code, signals};
 
 pub fn run(
@@ -25,11 +29,11 @@ pub fn run(
     engine: Engine,
 ) -> anyhow::Result<ExitCode> {
     let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut bad: Vec<String> = Vec::new();
+    let mut bad: Vec<BadInput> = Vec::new();
     for file in files {
         match scenario::load(file) {
             Ok(s) => scenarios.push(s),
-            Err(e) => bad.push(scenario::render(&e)),
+            Err(e) => bad.push(bad_input(file, &e)),
         }
     }
     let mut jobs: Vec<Job<'_>> = Vec::new();
@@ -37,14 +41,19 @@ pub fn run(
         let preset = preset.map_or_else(|| s.supervisor.preset.clone(), str::to_string);
         // An unknown preset is bad input (exit 2), not a failed run.
         match loopguard::run::resolve_preset(s, &preset) {
-            Ok(_) => jobs.push(Job {
+            Ok(p) => jobs.push(Job {
                 scenario: s,
                 preset,
+                preset_name: p.name,
                 seed,
             }),
-            Err(e) => bad.push(format!("{}: {e}", s.source.display())),
+            Err(e) => bad.push(BadInput {
+                file: s.source.display().to_string(),
+                message: format!("{}: {e}", s.source.display()),
+            }),
         }
     }
+    print_bad_inputs(&bad);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let isolation = Isolation {
         limits,
@@ -52,26 +61,42 @@ pub fn run(
         stop: signals::install().context("installing the SIGINT/SIGTERM handlers")?,
     };
     let out_dir = OutDir::prepare(out);
-    let outcomes = run_jobs(&jobs, workers, &out_dir.path, &isolation);
-    let written = match &out_dir.error {
-        Some(_) => Ok(()),
-        None => write_batch_outputs(out, &outcomes, &bad),
-    };
-    print_summary(&outcomes, &bad);
-    if let Some(code) = batch_failure(&out_dir, written, &isolation, jobs.len(), &outcomes) {
+    let console = Console::new(&jobs, true);
+    let order: Vec<usize> = (0..jobs.len()).collect();
+    let outcomes = run_jobs(
+        &jobs,
+        &order,
+        workers,
+        &out_dir.path,
+        &isolation,
+        &console,
+        super::HEARTBEAT,
+    );
+    let elapsed = console.finish();
+    print_recap(&outcomes, &bad, elapsed);
+    if let Some(code) = batch_failure(&out_dir, Ok(()), &isolation, jobs.len(), &outcomes) {
         return Ok(code);
     }
     for o in &outcomes {
-        if let Outcome::Done(s, _) = o {
-            println!(
+        if let Outcome::Done(r) = o {
+            anstream::println!(
                 "{}: {}",
-                s.run,
-                shell_quote(&out.join(&s.run).join("trace.csv").display().to_string())
+                r.summary.run,
+                shell_quote(
+                    &out.join(&r.summary.run)
+                        .join("trace.csv")
+                        .display()
+                        .to_string()
+                )
             );
         }
     }
-    let all_pass = outcomes
-        .iter()
-        .all(|o| matches!(o, Outcome::Done(s, _) if s.verdict == Verdict::Pass));
+    if !outcomes.is_empty() {
+        anstream::println!(
+            "report: `loopguard report {}` rebuilds it over every run folder there",
+            shell_quote(&out.display().to_string())
+        );
+    }
+    let all_pass = outcomes.iter().all(Outcome::passed);
     Ok(exit_code(!bad.is_empty(), all_pass))
 }

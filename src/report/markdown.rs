@@ -1,10 +1,11 @@
-//! `report.md`: the stability report for a pull request or a CI summary.
+//! `report.md`: the stability report for a pull request or a CI summary,
+//! short (under 20 KB for the shipped check): the verdict line, the
+//! failures and why, the scenarios × presets table and one row per run.
+//! Evidence rows stay in `index.html` and the run folders.
 //! Every text that comes from a scenario or a trace goes through
 //! [`format::markdown`], so it shows as written and never as markup.
 
 use std::fmt::Write;
-
-use crate::trace::TraceEvent;
 
 use super::explain::{self, Outcome, Overview};
 use super::format::{self, markdown as esc};
@@ -20,6 +21,8 @@ pub fn render(runs: &[(RunSummary, RunMetrics)]) -> String {
         "# loopguard stability report\n\n**{verdict}** — {}\n\n",
         esc(rest)
     );
+
+    failures(&mut m, runs);
 
     // Scenarios × presets.
     m.push_str("## Scenarios × presets\n\n| scenario |");
@@ -100,9 +103,6 @@ pub fn render(runs: &[(RunSummary, RunMetrics)]) -> String {
         );
     }
 
-    for (s, r) in runs {
-        run_section(&mut m, s, r);
-    }
     m
 }
 
@@ -113,7 +113,7 @@ fn verdict_word(v: Verdict) -> String {
 
 fn links(run: &str) -> String {
     let dir = format::url_segment(run);
-    format!("[timeline]({dir}/timeline.png) · [svg]({dir}/timeline.svg) · [trace]({dir}/trace.csv)")
+    format!("[timeline]({dir}/timeline.svg) · [trace]({dir}/trace.csv)")
 }
 
 /// Inline code that shows `s` verbatim: fenced with more backticks than
@@ -130,77 +130,71 @@ fn code(s: &str) -> String {
     format!("{fence} {s} {fence}")
 }
 
-fn run_section(m: &mut String, s: &RunSummary, r: &RunMetrics) {
+/// Failing runs spelled out in `report.md`; the rest are named in a line.
+pub const DETAILED_FAILURES: usize = 3;
+/// Violation sentences per failing run in `report.md`.
+pub const SENTENCES_PER_FAILURE: usize = 3;
+
+/// The failing runs, each with why, its first violations and its replay
+/// command; at most [`DETAILED_FAILURES`] of them, without evidence rows
+/// (the run folders and `index.html` hold those).
+fn failures(m: &mut String, runs: &[(RunSummary, RunMetrics)]) {
+    let failed: Vec<&RunSummary> = runs
+        .iter()
+        .map(|(s, _)| s)
+        .filter(|s| s.verdict != Verdict::Pass)
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    let _ = writeln!(m, "## Failures ({})", failed.len());
+    for s in failed.iter().take(DETAILED_FAILURES) {
+        failure(m, s);
+    }
+    if failed.len() > DETAILED_FAILURES {
+        let rest = failed.len() - DETAILED_FAILURES;
+        let _ = write!(
+            m,
+            "\n{rest} more failing run{}: marked in the runs table below, detailed in `index.html` and each run folder.\n",
+            explain::plural(rest),
+        );
+    }
+    m.push('\n');
+}
+
+fn failure(m: &mut String, s: &RunSummary) {
     let _ = write!(
         m,
-        "\n## {} · {} — {}\n\n",
+        "\n### {} · {} — {}\n\n",
         esc(&s.scenario),
         esc(&s.preset),
         verdict_word(s.verdict)
     );
     if !s.description.trim().is_empty() {
-        let _ = write!(m, "Description: {}\n\n", esc(s.description.trim()));
+        let _ = writeln!(m, "{}\n", esc(s.description.trim()));
     }
-    let _ = writeln!(
-        m,
-        "- {} · seed {} · {} virtual · users {} · {} · {} trace rows",
-        esc(&s.source),
-        s.seed,
-        esc(&format::duration(r.run_length)),
-        esc(&s.users.join(", ")),
-        esc(&s.instances.join(", ")),
-        s.trace_events
-    );
+    for u in &s.unmet {
+        let _ = writeln!(m, "- **unmet:** {}", esc(u));
+    }
+    let (shown, _) = explain::split_violations(&s.violations);
+    for (i, v) in shown.iter().take(SENTENCES_PER_FAILURE).enumerate() {
+        violation_item(m, s, i + 1, v);
+    }
+    let total = s.violations_total();
+    let listed = shown.len().min(SENTENCES_PER_FAILURE) as u64;
+    if total > listed {
+        let _ = writeln!(
+            m,
+            "- {} more violation{} in all ({}): the earliest are in `summary.json`, all of them in `trace.csv`.",
+            total - listed,
+            explain::plural((total - listed) as usize),
+            esc(&explain::unlisted_by_invariant(s, &shown[..listed as usize]).1)
+        );
+    }
     if !s.replay.is_empty() {
         let _ = writeln!(m, "- replay: {}", code(&s.replay));
     }
     let _ = writeln!(m, "- {}", links(&s.run));
-    for u in &s.unmet {
-        let _ = writeln!(m, "- **unmet:** {}", esc(u));
-    }
-
-    m.push_str("\n| user | uptime | attempts | closes by code | longest disconnected | recover median / max |\n|---|---:|---|---|---:|---:|\n");
-    for (user, u) in &r.users {
-        let by = explain::attempts_by_cause(&u.attempts);
-        let _ = writeln!(
-            m,
-            "| {} | {} | {}{} | {} | {} | {} |",
-            esc(user),
-            esc(&format::percent(u.uptime_pct)),
-            u.attempts_total,
-            if by.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", esc(&by))
-            },
-            esc(&explain::closes_by_code(&u.closes, u.closes_without_code)),
-            esc(&format::duration(u.longest_disconnected)),
-            esc(&explain::recovery(
-                u.recover_median,
-                u.recover_max,
-                u.unrecovered
-            )),
-        );
-    }
-
-    if s.violations.is_empty() {
-        m.push_str("\nNo violation.\n");
-        return;
-    }
-    let _ = write!(m, "\n### Violations ({})\n", s.violations_total());
-    let (shown, _) = explain::split_violations(&s.violations);
-    let (unlisted, by) = explain::unlisted_by_invariant(s, &shown);
-    for (i, v) in shown.iter().enumerate() {
-        violation_item(m, s, i + 1, v);
-    }
-    if unlisted > 0 {
-        let _ = writeln!(
-            m,
-            "\n{unlisted} more violation{} of the same invariants ({}): the earliest are in `summary.json`, all of them in `trace.csv`.",
-            explain::plural(unlisted as usize),
-            esc(&by)
-        );
-    }
 }
 
 fn violation_item(m: &mut String, s: &RunSummary, n: usize, v: &crate::invariants::Violation) {
@@ -209,29 +203,5 @@ fn violation_item(m: &mut String, s: &RunSummary, n: usize, v: &crate::invariant
     } else {
         ""
     };
-    let _ = write!(m, "\n{n}. {}{expected}\n", esc(&explain::sentence(v)));
-    if !v.evidence.is_empty() {
-        evidence(m, &v.evidence);
-    }
-}
-
-fn evidence(m: &mut String, rows: &[TraceEvent]) {
-    let _ = write!(
-        m,
-        "\n   <details><summary>evidence: {} trace row{}</summary>\n\n   | time | host | user | kind | details |\n   |---|---|---|---|---|\n",
-        rows.len(),
-        explain::plural(rows.len())
-    );
-    for e in rows {
-        let _ = writeln!(
-            m,
-            "   | {} | {} | {} | {} | {} |",
-            esc(&format::instant(e.at)),
-            esc(&e.host),
-            esc(e.user()),
-            esc(&e.kind.name()),
-            esc(&e.kind.details())
-        );
-    }
-    m.push_str("\n   </details>\n");
+    let _ = writeln!(m, "- {n}. {}{expected}", esc(&explain::sentence(v)));
 }

@@ -103,3 +103,51 @@ pub fn keep_violations(all: Vec<Violation>) -> (BTreeMap<String, u64>, Vec<Viola
     }
     (counts, kept)
 }
+
+/// The word a verdict is written as (`pass`, `fail`, `crashed`, `hung`,
+/// `runaway`, `interrupted`): its `summary.json` spelling, shared by the
+/// console, JUnit, the step summary and the batch's `summary.json`.
+pub fn verdict_word(v: &Verdict) -> String {
+    v.word().to_string()
+}
+
+impl RunSummary {
+    /// Invariants that had to be violated and were: the bug, caught.
+    pub fn caught(&self) -> Vec<&str> {
+        self.expected_violations
+            .iter()
+            .filter(|id| self.violated.contains(id))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Invariants that had to be violated and held: the bug, missed.
+    pub fn missed(&self) -> Vec<&str> {
+        self.expected_violations
+            .iter()
+            .filter(|id| !self.violated.contains(id))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Invariants that had to hold and were violated.
+    pub fn broken(&self) -> Vec<&str> {
+        self.expected_holds
+            .iter()
+            .filter(|id| self.violated.contains(id))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Violated invariants the scenario expects nothing of (they do not
+    /// decide the verdict).
+    pub fn unjudged(&self) -> Vec<&str> {
+        self.violated
+            .iter()
+            .filter(|id| {
+                !self.expected_holds.contains(id) && !self.expected_violations.contains(id)
+            })
+            .map(String::as_str)
+            .collect()
+    }
+}
