@@ -54,6 +54,7 @@ fn the_schema_names_every_top_level_key_and_table_key_the_parser_accepts() {
         ("SupervisorFile", keys::SUPERVISOR_KEYS),
         ("TabsFile", keys::TABS_KEYS),
         ("NetworkFile", keys::NETWORK_KEYS),
+        ("EndpointFile", keys::ENDPOINT_KEYS),
         ("RepeatFile", keys::REPEAT_KEYS),
         ("ExpectFile", keys::EXPECT_KEYS),
     ] {

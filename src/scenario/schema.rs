@@ -101,6 +101,7 @@ struct ScenarioFile {
     supervisor: Option<SupervisorFile>,
     tabs: Option<TabsFile>,
     network: Option<NetworkFile>,
+    endpoint: Option<EndpointFile>,
     /// The timeline: one `[[events]]` table per fault or person's action.
     events: Option<Vec<EventFile>>,
     /// Per preset name (`legacy`, `stable`, a presets/ file stem): what must
@@ -158,6 +159,17 @@ struct NetworkFile {
     min_latency: Option<DurationText>,
     /// At least `min_latency`. Default: 20ms.
     max_latency: Option<DurationText>,
+}
+
+/// `[endpoint]`: the fake WhatsApp endpoint's own behaviour.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct EndpointFile {
+    /// A connected socket that sends nothing for this long is closed with
+    /// 428, as WhatsApp Web does at about 60 s; `"off"` for none.
+    /// Default: 60s.
+    idle_timeout: Option<DurationOrOff>,
 }
 
 /// `repeat = { every = "3m", times = 5 }`: fire again every `every`,
@@ -356,6 +368,101 @@ enum EventFile {
         poll_interval: Option<DurationText>,
         button: Option<ButtonName>,
     },
+    /// Another client of the account logs in (our socket gets 440); after
+    /// each of our later logins it logs in again `after` later (default 5s),
+    /// `times` logins in all (default 1) or until `until`.
+    RivalDevice {
+        at: DurationText,
+        repeat: Option<RepeatFile>,
+        user: Option<Text>,
+        after: Option<DurationText>,
+        #[schemars(range(min = 1))]
+        times: Option<u32>,
+        until: Option<DurationText>,
+    },
+    /// App instance `instance` makes no progress for `duration`: every link
+    /// to and from it is held, its bytes delivered when the stall ends.
+    Stall {
+        at: DurationText,
+        repeat: Option<RepeatFile>,
+        #[schemars(range(min = 1))]
+        instance: Option<u32>,
+        duration: DurationText,
+    },
+    /// For `duration`, the endpoint closes every socket `after` it
+    /// authenticates, with `code` (default 408).
+    Churn {
+        at: DurationText,
+        repeat: Option<RepeatFile>,
+        after: DurationText,
+        code: Option<Code>,
+        duration: DurationText,
+    },
+    /// At the user's next replacement the old socket stays open and gets a
+    /// late close with `code` (440 or 401, default 440) `after` later
+    /// (default 1s).
+    StaleClose {
+        at: DurationText,
+        repeat: Option<RepeatFile>,
+        user: Option<Text>,
+        code: Option<StaleCode>,
+        after: Option<DurationText>,
+    },
+    /// The endpoint sends a stream:error node (a `code` attribute, a child
+    /// tag such as `conflict` with its `type` such as `device_removed`, or
+    /// both) and closes; Baileys reads the code first, then conflict → 440,
+    /// else 500.
+    StreamError {
+        at: DurationText,
+        repeat: Option<RepeatFile>,
+        user: Option<Text>,
+        code: Option<Code>,
+        child: Option<NodeName>,
+        #[serde(rename = "type")]
+        child_type: Option<NodeName>,
+    },
+    /// Incoming message traffic for the user: one message frame every
+    /// `every` (default 20s) for `duration`.
+    Messages {
+        at: DurationText,
+        repeat: Option<RepeatFile>,
+        user: Option<Text>,
+        every: Option<DurationText>,
+        duration: DurationText,
+    },
+}
+
+/// A duration, or `"off"`.
+struct DurationOrOff;
+
+impl JsonSchema for DurationOrOff {
+    fn schema_name() -> Cow<'static, str> {
+        "DurationOrOff".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let duration = generator.subschema_for::<DurationText>().to_value();
+        json_schema!({
+            "anyOf": [duration, { "const": "off" }],
+        })
+    }
+}
+
+/// A node name of a stream:error child: ASCII letters, digits, `_ - :`.
+struct NodeName;
+
+impl JsonSchema for NodeName {
+    fn schema_name() -> Cow<'static, str> {
+        "NodeName".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_:-]+$",
+            "examples": ["conflict", "device_removed"],
+        })
+    }
 }
 
 /// A string of at most 256 characters.
@@ -411,6 +518,22 @@ impl JsonSchema for Code {
             "type": "integer",
             "enum": codes,
             "description": format!("A Baileys close code: {}.", names.join(", ")),
+        })
+    }
+}
+
+/// The codes a stale close carries: 440 (replaced) or 401 (logged out).
+struct StaleCode;
+
+impl JsonSchema for StaleCode {
+    fn schema_name() -> Cow<'static, str> {
+        "StaleCloseCode".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "integer",
+            "enum": [440, 401],
         })
     }
 }
