@@ -215,6 +215,8 @@ fn secs(n: u64) -> Duration {
 /// What the schedule built so far implies at later times.
 struct State {
     running: u32,
+    /// When the latest `start_instance` fires.
+    last_start: Duration,
     down_until: Vec<Duration>,
     paired_from: BTreeMap<String, Duration>,
 }
@@ -237,6 +239,7 @@ pub fn build(plan: &Plan, seed: u64, preset: &str) -> Scenario {
         .collect();
     let mut state = State {
         running: 1,
+        last_start: Duration::ZERO,
         down_until: vec![Duration::ZERO],
         paired_from: users.iter().map(|u| (u.clone(), Duration::ZERO)).collect(),
     };
@@ -466,11 +469,15 @@ fn draw(
             );
         }
         Kind::StartInstance => {
-            if state.running >= MAX_INSTANCES {
+            // The world numbers instances in the order they start, so starts
+            // are drawn in time order, and a new instance is up only from
+            // its start (a draw before it in time cannot name it).
+            if state.running >= MAX_INSTANCES || at < state.last_start {
                 return push(at, close(p[0]), None);
             }
             state.running += 1;
-            state.down_until.push(Duration::ZERO);
+            state.last_start = at;
+            state.down_until.push(at);
             push(at, Action::StartInstance, None);
         }
         Kind::ConnectDisconnect => {

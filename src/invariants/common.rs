@@ -10,6 +10,18 @@ use crate::trace::{EventKind, TraceEvent};
 use super::Violation;
 
 /// A measured time or gap: `12.0 s`, or `1.234 s` when the tenths would lie.
+/// A person's button press that reached the app (the harness's listener
+/// delivered it): `Some(true)` for connect, `Some(false)` for disconnect.
+/// The scenario's own `ManualConnect`/`ManualDisconnect` rows say what the
+/// person tried; a press lost to a partition or a crashed host never reached
+/// the supervisor, so it neither excuses nor exempts anything.
+pub(crate) fn press_delivered(e: &TraceEvent) -> Option<bool> {
+    match &e.kind {
+        EventKind::PressDelivered { button } => Some(button == "connect"),
+        _ => None,
+    }
+}
+
 pub(crate) fn secs(d: Duration) -> String {
     let ms = d.as_millis();
     if ms.is_multiple_of(100) {

@@ -8,6 +8,10 @@
 //! least `episode_min_uptime` before; failures during a stable connection
 //! (a stray socket closing beside it) begin nothing.
 //!
+//! A person's connect press that reached the app (`PressDelivered`) also
+//! ends the episode: the person starts over, and the attempt budget with
+//! them.
+//!
 //! Backoff attempts (`AttemptStarted{cause: backoff}`) are numbered within
 //! their episode. One that comes outside any episode (no failure was seen)
 //! begins an episode of its own.
@@ -75,6 +79,7 @@ pub(crate) fn user_episodes(
     enum Item {
         Failure(Failure),
         Attempt(usize),
+        Press,
     }
     let mut items: Vec<(usize, Item)> = failures(trace, ut, rows)
         .into_iter()
@@ -90,6 +95,12 @@ pub(crate) fn user_episodes(
         )
         .then_some((r, Item::Attempt(r)))
     }));
+    items.extend(
+        rows.iter()
+            .copied()
+            .filter(|r| super::common::press_delivered(&trace[*r]) == Some(true))
+            .map(|r| (r, Item::Press)),
+    );
     items.sort_by_key(|(row, _)| *row);
 
     let mut out = UserEpisodes::default();
@@ -101,6 +112,7 @@ pub(crate) fn user_episodes(
             out.episodes.extend(current.take());
         }
         match item {
+            Item::Press => out.episodes.extend(current.take()),
             Item::Failure(f) => {
                 if current.is_none() && !stable_at(at) {
                     current = Some(Episode {

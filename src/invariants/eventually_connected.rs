@@ -6,17 +6,17 @@ use std::time::Duration;
 use crate::trace::truth::{Interval, Truth, UserTruth};
 use crate::trace::{EventKind, FaultKind, TraceEvent};
 
-use super::common::{failures, rows_by_user, secs, truth_rows_at, violation};
+use super::common::{failures, press_delivered, rows_by_user, secs, truth_rows_at, violation};
 use super::{Invariant, Params, RunContext, Violation};
 
 /// Judges the users of the run context that are enabled, paired (in the
 /// context or by a `UserPaired` row), not logged out (no logout fault
-/// started for them) and not left manually disconnected (a
-/// `ManualDisconnect` with no `ManualConnect` after it).
+/// started for them) and not left manually disconnected (a disconnect press
+/// delivered to the app with no delivered connect press after it).
 ///
 /// The clock starts at `faults_end`, or later at the `UserPaired` row of a
-/// user paired during the run, or at the `ManualConnect` that ended a manual
-/// disconnect; the user must be truly connected at start + `recover_within`
+/// user paired during the run, or at the delivered connect press that ended
+/// a manual disconnect; the user must be truly connected at start + `recover_within`
 /// (or at `run_end` if that comes first) on a connection that lasts to
 /// `run_end`. One violation per user: at the judging time if not connected
 /// then, else at the first drop after it.
@@ -98,11 +98,11 @@ fn clock_start(
             EventKind::UserPaired {} => {
                 paired_row.get_or_insert(row);
             }
-            EventKind::ManualDisconnect {} => {
+            _ if press_delivered(&trace[row]) == Some(false) => {
                 disconnected = true;
                 ever_disconnected = true;
             }
-            EventKind::ManualConnect {} => {
+            _ if press_delivered(&trace[row]) == Some(true) => {
                 disconnected = false;
                 if ever_disconnected {
                     manual_connect_after_disconnect = Some(row);

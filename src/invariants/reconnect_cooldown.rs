@@ -14,7 +14,7 @@ use super::{Invariant, Params, RunContext, Violation};
 /// on a socket whose client still held its end while the app↔endpoint link
 /// was neither cut nor lossy (else the code may never have arrived), no
 /// client socket of U opens in [t, t + cooldown) (rows after the close)
-/// unless a `ManualConnect` of U lies between the close and the open; one
+/// unless a connect press of U delivered to the app lies between the close and the open; one
 /// violation per close, at the first such open. (b) No
 /// `AttemptStarted{cause: auto}` of U comes within the cooldown of U's last
 /// disconnect: the last time its client sockets dropped to none, or the last
@@ -64,7 +64,7 @@ impl Invariant for ReconnectCooldown {
 
 /// Whether the endpoint closed `s` while its client still held the other
 /// end: a close sent after the client let go reaches no one.
-fn reaches_client(ut: &UserTruth, s: &EndpointSocket) -> bool {
+pub(super) fn reaches_client(ut: &UserTruth, s: &EndpointSocket) -> bool {
     let Some(row) = s.closed_row else {
         return false;
     };
@@ -76,10 +76,10 @@ fn reaches_client(ut: &UserTruth, s: &EndpointSocket) -> bool {
 
 /// Stretches when the app↔endpoint link was cut or lossy (partition, flap,
 /// loss): a close sent then may never arrive.
-struct LinkCut(Vec<(Duration, Option<Duration>)>);
+pub(super) struct LinkCut(Vec<(Duration, Option<Duration>)>);
 
 impl LinkCut {
-    fn from_trace(trace: &[TraceEvent]) -> Self {
+    pub(super) fn from_trace(trace: &[TraceEvent]) -> Self {
         let mut open: BTreeMap<(FaultKind, &str), Duration> = BTreeMap::new();
         let mut spans = Vec::new();
         for e in trace {
@@ -99,7 +99,7 @@ impl LinkCut {
         LinkCut(spans)
     }
 
-    fn contains(&self, t: Duration) -> bool {
+    pub(super) fn contains(&self, t: Duration) -> bool {
         self.0
             .iter()
             .any(|(from, to)| *from <= t && to.is_none_or(|to| t <= to))
@@ -139,7 +139,7 @@ fn after_non_retryable(
     let manual: Vec<usize> = rows
         .iter()
         .copied()
-        .filter(|r| matches!(trace[*r].kind, EventKind::ManualConnect {}))
+        .filter(|r| super::common::press_delivered(&trace[*r]) == Some(true))
         .collect();
     let mut opens: Vec<_> = ut.client_sockets.iter().collect();
     opens.sort_by_key(|s| s.opened_row);

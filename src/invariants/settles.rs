@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::trace::truth::{Truth, UserTruth};
+use crate::trace::truth::{Interval, Truth, UserTruth};
 use crate::trace::{ConnectionState, EventKind, TraceEvent};
 
 use super::common::{param, rows_by_user, secs, violation};
@@ -16,8 +16,12 @@ use super::{Invariant, Params, RunContext, Violation};
 /// simulator's rows. Three rules:
 ///
 /// 1. **Quiet after recovery.** From `faults_end`, or a later act of a person
-///    for the user (`manual_connect`, `manual_disconnect`, `user_paired`) or
-///    a later fault, the first moment the user is connected starts a quiet
+///    for the user (a `press_delivered` row: a button press that reached the
+///    app; or `user_paired`) or
+///    a later fault, the first moment the user is connected (once faults
+///    end: on a connection that began after them, or before the first of
+///    them; one that began during them may carry their damage, a stalled
+///    stream, and its replacement is recovery) starts a quiet
 ///    stretch that lasts until the next such act or fault; any attempt in it
 ///    is a violation (one per stretch, with the count).
 /// 2. **Attempt budget.** Within any `churn_window` (60 s) a user gets at
@@ -84,10 +88,7 @@ fn is_attempt(e: &TraceEvent) -> bool {
 }
 
 fn is_person_act(e: &TraceEvent) -> bool {
-    matches!(
-        e.kind,
-        EventKind::ManualConnect {} | EventKind::ManualDisconnect {} | EventKind::UserPaired {}
-    )
+    matches!(e.kind, EventKind::UserPaired {}) || super::common::press_delivered(e).is_some()
 }
 
 fn quiet_after_recovery(
@@ -100,6 +101,7 @@ fn quiet_after_recovery(
 ) -> Vec<Violation> {
     // Where quiet stretches may begin: the end of faults, then every later
     // person's act or fault start.
+    let first_fault = faults.first().map(|r| trace[*r].at);
     let mut resets: Vec<(Duration, Option<usize>)> = vec![(ctx.faults_end, None)];
     resets.extend(
         rows.iter()
@@ -114,10 +116,19 @@ fn quiet_after_recovery(
     let mut out = Vec::new();
     for (k, &(from, reset_row)) in resets.iter().enumerate() {
         let until = resets.get(k + 1).map_or(ctx.run_end, |r| r.0);
+        // A connection that began while faults were on may carry their
+        // damage past their end (a frame lost to a lossy link stalls the
+        // stream for good; TCP here does not retransmit), so once faults end
+        // the quiet begins on a connection that began after them, or one
+        // that was up before the first of them and lived through.
+        let suspect = |i: &&Interval| {
+            reset_row.is_none() && first_fault.is_some_and(|f| i.start >= f && i.start < from)
+        };
         // The first connected moment at or after `from`.
         let Some(quiet_from) = ut
             .connected
             .iter()
+            .filter(|i| !suspect(i))
             .find(|i| i.end.is_none_or(|e| e > from))
             .map(|i| i.start.max(from))
             .filter(|t| *t < until)

@@ -128,7 +128,13 @@ fn judge_user(
     writes.sort_by_key(|r| (trace[*r].at, *r));
 
     // When each write's CONNECTING began: the first of a run of CONNECTING
-    // writes (a rewrite of CONNECTING does not restart the clock).
+    // writes (a rewrite of CONNECTING does not restart the clock, unless the
+    // writer crashed in between: a restarted process's connect is new).
+    let crashed_between = |host: &str, from: Duration, to: Duration| {
+        windows
+            .get(host)
+            .is_some_and(|ws| ws.iter().any(|(start, _)| from < *start && *start <= to))
+    };
     let mut connecting_since: Vec<Option<Duration>> = Vec::with_capacity(writes.len());
     for (k, r) in writes.iter().enumerate() {
         let since = match trace[*r].kind {
@@ -137,6 +143,9 @@ fn judge_user(
                 ..
             } => Some(
                 k.checked_sub(1)
+                    .filter(|j| {
+                        !crashed_between(&trace[*r].host, trace[writes[*j]].at, trace[*r].at)
+                    })
                     .and_then(|j| connecting_since[j])
                     .unwrap_or(trace[*r].at),
             ),

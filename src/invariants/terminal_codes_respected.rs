@@ -3,11 +3,13 @@
 //! nobody asked for.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crate::trace::truth::Truth;
 use crate::trace::{EventKind, TraceEvent};
 
 use super::common::{rows_by_user, violation};
+use super::reconnect_cooldown::{reaches_client, LinkCut};
 use super::{Invariant, Params, RunContext, Violation};
 
 /// Judged per user on ground truth: the endpoint's closes and QR sessions,
@@ -18,7 +20,8 @@ use super::{Invariant, Params, RunContext, Violation};
 /// WhatsApp a misbehaving client), (2) from the start when it is not paired,
 /// and (3) after an unscanned QR session ends (the endpoint closes a socket
 /// it authenticated without credentials while the user is still unpaired:
-/// a QR shown to nobody). A person ends the wait: a `manual_connect`, or a
+/// a QR shown to nobody). A person ends the wait: a connect press that reached
+/// the app (`press_delivered`, recorded by the harness's listener), or a
 /// `user_paired` (the scan). While the user waits, every attempt is a
 /// violation; one violation per wait, at its first attempt, with the count.
 /// Why: the post-mortem's service reconnected a logged-out user every 30 s
@@ -40,7 +43,7 @@ impl Invariant for TerminalCodesRespected {
     fn check(
         &self,
         trace: &[TraceEvent],
-        _truth: &Truth,
+        truth: &Truth,
         ctx: &RunContext,
         params: &Params,
     ) -> Vec<Violation> {
@@ -56,6 +59,7 @@ impl Invariant for TerminalCodesRespected {
                 qr_socks.insert(sock, ());
             }
         }
+        let cut = LinkCut::from_trace(trace);
         let mut out = Vec::new();
         for (user, rows) in &by_user {
             let paired_at_start = ctx
@@ -63,7 +67,29 @@ impl Invariant for TerminalCodesRespected {
                 .iter()
                 .find(|u| u.id == *user)
                 .is_none_or(|u| u.paired);
-            out.extend(judge(trace, user, rows, paired_at_start, &qr_socks, params));
+            // A terminal close the client could not hear (sent on a cut or
+            // lossy link, or after the client let go of the socket) tells
+            // the supervisor nothing; the endpoint repeats it at the next
+            // connect, and that one starts the wait.
+            let ut = truth.user(user);
+            let heard = |sock: u64, at: Duration| {
+                let reached = ut
+                    .and_then(|u| {
+                        let s = u.endpoint_sockets.iter().find(|s| s.sock == sock)?;
+                        Some(reaches_client(u, s))
+                    })
+                    .unwrap_or(true);
+                reached && !cut.contains(at)
+            };
+            out.extend(judge(
+                trace,
+                user,
+                rows,
+                paired_at_start,
+                &qr_socks,
+                &heard,
+                params,
+            ));
         }
         out
     }
@@ -83,6 +109,7 @@ fn judge(
     rows: &[usize],
     paired_at_start: bool,
     qr_socks: &BTreeMap<u64, ()>,
+    heard: &dyn Fn(u64, Duration) -> bool,
     params: &Params,
 ) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -123,7 +150,9 @@ fn judge(
     for &row in rows {
         let e = &trace[row];
         match &e.kind {
-            EventKind::ManualConnect {} | EventKind::UserPaired {} => {
+            _ if matches!(e.kind, EventKind::UserPaired {})
+                || super::common::press_delivered(e) == Some(true) =>
+            {
                 if matches!(e.kind, EventKind::UserPaired {}) {
                     paired = true;
                 }
@@ -132,7 +161,9 @@ fn judge(
                 }
             }
             EventKind::EndpointClosed { sock, code, .. } => {
-                let terminal = code.filter(|c| params.terminal_codes.contains(c));
+                let terminal = code
+                    .filter(|c| params.terminal_codes.contains(c))
+                    .filter(|_| heard(*sock, e.at));
                 let qr_ended = !paired && qr_socks.contains_key(sock);
                 if terminal.is_none() && !qr_ended {
                     continue;

@@ -3,7 +3,9 @@
 //! each request (who is really at the keyboard) in a header that this layer
 //! strips before the supervisor sees it; the layer records every request
 //! where that tab's user is not the user asked for, or not the user the
-//! answer is about, with what it answered.
+//! answer is about, with what it answered. It also records each person's own
+//! button press as it hands it to the app (`PressDelivered`), the ground
+//! truth of "a person acted" for the oracle.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Query, Request, State};
@@ -69,6 +71,17 @@ async fn observe(State(w): State<Witness>, mut req: Request, next: Next) -> Resp
             .map(|q| q.0.user);
         (req, target)
     };
+    if let (Some(b), Some(t)) = (button, target.as_deref()) {
+        if t == caller {
+            w.recorder.record(
+                &w.host,
+                Some(t),
+                EventKind::PressDelivered {
+                    button: b.to_string(),
+                },
+            );
+        }
+    }
     let res = next.run(req).await;
     let http_status = res.status().as_u16();
     let (parts, body) = res.into_parts();

@@ -134,7 +134,7 @@ impl Supervisor {
         &self.inner.idle_timers
     }
 
-    fn instance(&self) -> &str {
+    pub(crate) fn instance(&self) -> &str {
         self.inner.events.host()
     }
 
@@ -182,12 +182,17 @@ impl Supervisor {
         let Ok(users) = self.store().users() else {
             return;
         };
-        for u in users
-            .into_iter()
-            .filter(|u| u.enabled && u.credentials.is_some() && !u.held)
-            .filter(|u| !(self.policy().skip_logged_out && u.logged_out))
-        {
-            if cause == AttemptCause::Startup && super::startup::in_cooldown(self, &u.id) {
+        for u in users {
+            let wanted = u.enabled
+                && u.credentials.is_some()
+                && !u.held
+                && !(self.policy().skip_logged_out && u.logged_out);
+            let kept_off = !wanted
+                || (cause == AttemptCause::Startup && super::startup::in_cooldown(self, &u.id));
+            if kept_off {
+                if cause == AttemptCause::Startup {
+                    super::startup::forget_stale_status(self, &u.id);
+                }
                 continue;
             }
             self.connect(&u.id, cause);
@@ -256,6 +261,13 @@ impl Supervisor {
                 s.attempts = episode.attempts;
                 s.last_disconnect = episode.last_disconnect_ms.map(Duration::from_millis);
             }
+        }
+        if cause == AttemptCause::Manual && policy.manual_connect_restarts_episode {
+            if let Some(retry) = s.retry.take() {
+                retry.abort();
+            }
+            s.attempts = 0;
+            self.save_episode(user, s);
         }
         lock(&self.inner.locks).insert(user.to_string());
         let attempt = if cause == AttemptCause::Backoff {
@@ -339,11 +351,24 @@ impl Supervisor {
         }
         match &s.live {
             Some(stop) => stop.stop("manual disconnect"),
+            // Another instance owns the user (it holds the lease): it sees
+            // the hold and closes its socket, and writes the status then;
+            // writing DISCONNECTED here would show a live connection as
+            // down meanwhile (explore's stable seed 247).
+            None if self.policy().lease && self.owned_elsewhere(user) => {}
             None => {
                 s.last_disconnect = Some(self.events().now());
                 self.set_state(user, s, ConnectionState::Disconnected, "manual disconnect");
             }
         }
+    }
+
+    fn owned_elsewhere(&self, user: &str) -> bool {
+        self.store()
+            .lease_holder(user)
+            .ok()
+            .flatten()
+            .is_some_and(|owner| owner != self.instance())
     }
 
     /// The reference's clean-up: every status row to DISCONNECTED and the

@@ -115,6 +115,15 @@ pub struct Policy {
     /// Run the auto-reconnector at all. Default: true.
     #[serde(default = "yes")]
     pub auto_reconnect: bool,
+    /// A person's connect press starts a new episode: the pending backoff
+    /// retry is cancelled and the attempt count starts again. False is the
+    /// bug `explore` found in `stable` (seed 58): a press during a backoff
+    /// wait made an attempt that failed and gave up on the old episode's
+    /// count, and the old retry then fired on the old schedule. Default: false
+    /// (the reference's manual connect called the initializer beside its
+    /// pending `setTimeout` retry).
+    #[serde(default)]
+    pub manual_connect_restarts_episode: bool,
     /// The status API is private: every request carries the caller's
     /// session token (cookie `session=...`, the app's login cookie); a read
     /// or press for another user is refused with 403, an unknown user gets

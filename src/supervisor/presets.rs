@@ -61,11 +61,6 @@ impl PresetCatalog {
         PresetCatalog { dirs }
     }
 
-    /// Only these folders (tests, other tools).
-    pub fn with_dirs(dirs: Vec<PathBuf>) -> Self {
-        PresetCatalog { dirs }
-    }
-
     /// `spec` is a file when it ends in `.toml` or names a path; otherwise a
     /// name, looked up in the folders, then among the built-ins.
     pub fn resolve(&self, spec: &str) -> Result<Preset, PolicyError> {

@@ -292,6 +292,16 @@ impl Store {
         .transpose()
     }
 
+    /// The instance holding `user`'s unexpired lease, if any.
+    pub fn lease_holder(&self, user: &str) -> Result<Option<String>, StoreError> {
+        let now = self.now_ms();
+        self.with(|db| {
+            db.prepare_cached("SELECT owner FROM leases WHERE user_id = ?1 AND expires_at_ms > ?2")?
+                .query_row(params![user, now], |r| r.get(0))
+                .optional()
+        })
+    }
+
     /// Takes `user`'s lease for `owner` if it is free, expired or already
     /// `owner`'s; a new owner gets a new fencing token.
     pub fn acquire_lease(

@@ -289,6 +289,15 @@ pub enum EventKind {
         about: Option<String>,
     },
 
+    /// The harness's listener on an app host handed a person's own button
+    /// press (`connect` or `disconnect`, from the user's own tab) to the
+    /// status API: the press reached the supervisor. The oracle judges a
+    /// person's acts on these rows, not on the scenario's `ManualConnect` /
+    /// `ManualDisconnect` (a press the network lost never reached the app).
+    PressDelivered {
+        button: String,
+    },
+
     // ---- simulator ----
     FaultStarted {
         fault: FaultKind,
