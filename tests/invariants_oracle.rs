@@ -180,6 +180,25 @@ impl Trace {
         self.push(ms, "sim", user, kind)
     }
 
+    /// A person's press, scripted by the scenario and delivered to app-1 by
+    /// the harness's listener 30 ms later.
+    fn press(&mut self, ms: u64, user: &str, connect: bool) {
+        let (scripted, button) = if connect {
+            (EventKind::ManualConnect {}, "connect")
+        } else {
+            (EventKind::ManualDisconnect {}, "disconnect")
+        };
+        self.sim(ms, Some(user), scripted);
+        self.push(
+            ms + 30,
+            "app-1",
+            Some(user),
+            EventKind::PressDelivered {
+                button: button.into(),
+            },
+        );
+    }
+
     fn fault(&mut self, from_ms: u64, to_ms: u64, fault: FaultKind, user: Option<&str>) -> usize {
         let target = user.unwrap_or("app-1").to_string();
         let row = self.sim(
@@ -460,10 +479,24 @@ mod reconnect_cooldown {
         let mut t = Trace::default();
         t.connect(1_000, "app-1", ALICE, 1);
         t.drop_link(10_000, 1, Some(440));
+        t.press(15_000, ALICE, true);
+        t.attempt(15_030, "app-1", ALICE, 2, AttemptCause::Manual);
+        t.connect(15_040, "app-1", ALICE, 2);
+        none(check(&ReconnectCooldown, &t));
+    }
+
+    #[test]
+    fn a_manual_connect_the_network_lost_excuses_nothing() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.drop_link(10_000, 1, Some(440));
+        // Scripted, but never delivered to the app (a cut browser link).
         t.sim(15_000, Some(ALICE), EventKind::ManualConnect {});
         t.attempt(15_000, "app-1", ALICE, 2, AttemptCause::Manual);
         t.connect(15_010, "app-1", ALICE, 2);
-        none(check(&ReconnectCooldown, &t));
+        let vs = check(&ReconnectCooldown, &t);
+        assert_eq!(vs.len(), 1, "{vs:#?}");
+        assert_eq!(ms(&vs[0]), 15_010);
     }
 
     #[test]
@@ -899,7 +932,7 @@ mod eventually_connected {
         // bob is logged out, carol left manually disconnected; dave is
         // disabled, erin unpaired.
         t.fault(10_000, 20_000, FaultKind::Logout, Some("bob"));
-        t.sim(30_000, Some("carol"), EventKind::ManualDisconnect {});
+        t.press(30_000, "carol", false);
         let mut ctx = ctx_for(&["bob", "carol", "dave", "erin"], 60, 600);
         ctx.users[2].enabled = false;
         ctx.users[3].paired = false;
@@ -921,11 +954,22 @@ mod eventually_connected {
     fn a_manual_connect_after_a_manual_disconnect_restarts_the_clock() {
         let mut t = Trace::default();
         t.connect(1_000, "app-1", ALICE, 1);
-        t.sim(100_000, Some(ALICE), EventKind::ManualDisconnect {});
-        t.drop_link(100_000, 1, None);
-        t.sim(300_000, Some(ALICE), EventKind::ManualConnect {});
+        t.press(100_000, ALICE, false);
+        t.drop_link(100_030, 1, None);
+        t.press(300_000, ALICE, true);
         t.connect(301_000, "app-1", ALICE, 2);
         none(check_with(&EventuallyConnected, &t, &run()));
+    }
+
+    #[test]
+    fn a_disconnect_that_never_reached_the_app_exempts_nobody() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.drop_link(50_000, 1, None);
+        // Scripted, but lost on the way (no press_delivered row).
+        t.sim(100_000, Some(ALICE), EventKind::ManualDisconnect {});
+        let vs = check_with(&EventuallyConnected, &t, &run());
+        assert_eq!(vs.len(), 1, "{vs:#?}");
     }
 }
 
