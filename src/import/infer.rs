@@ -576,10 +576,22 @@ fn build_events(
         if alike.len() < 3 {
             continue;
         }
+        // `churn` closes every user's sockets: with more users than this
+        // one, it would close theirs too, so their closes stay one event each.
+        if out.users.len() > 1 {
+            out.left_out.push(format!(
+                "{} closes with {code} of {user}'s sockets about {} old look like churn, but `churn` would close every user's sockets: written one by one.",
+                alike.len(),
+                crate::scenario::format_duration(round_ms(mid))
+            ));
+            continue;
+        }
         let (first, last) = (alike[0].0, alike[alike.len() - 1].0);
         let from =
             scen(first).saturating_sub(Duration::from_millis(u64::try_from(mid).unwrap_or(0)));
-        let to = scen(last) + Duration::from_secs(1);
+        // Until the last close, and a quarter of the age more: room for a
+        // supervisor a little slower to reconnect than the log's.
+        let to = scen(last) + dur(mid / 4).max(Duration::from_secs(1));
         let code = normal_code(*code, &mut out.left_out, records[first].line);
         out.events.push(WorldEvent {
             at: from,
