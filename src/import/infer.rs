@@ -7,13 +7,16 @@
 //!
 //! The rules, each stated in the header of the file it writes:
 //! - **440 with one socket open** in the log is a rival login. A run of them,
-//!   each after the supervisor connected again, is one `rival_device` that
-//!   logs in again `relogin_after` (the median gap from the supervisor's
-//!   reconnect to the next 440) after being replaced, `times` times.
+//!   each after the supervisor connected again at a steady delay, is one
+//!   `rival_device` that logs in again `relogin_after` (the median gap from
+//!   the supervisor's reconnect to the next 440) after each of our logins,
+//!   `times` times, `until` a little past the log's last 440; a run whose
+//!   delays vary is one single-login `rival_device` at each 440.
 //! - **440 with two or more sockets open** is the supervisor replacing
 //!   itself: not injected (the preset's own duplicate sockets will redo it).
 //! - **The same code closing sockets of about the same age** (three or more,
-//!   within a quarter of their median age) is `churn`.
+//!   within a quarter of their median age) is `churn`, in a one-user log
+//!   (`churn` closes every user's sockets).
 //! - **Other 408s** are network losses: the link is cut from
 //!   [`DEAD_LINK_DETECT`] before the close (when the supervisor would have
 //!   noticed) until just before the log's next open.
