@@ -355,6 +355,72 @@ fn temp_log(name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// A pino log of one user: after each open, a close with `code` after the
+/// given delay, then a reconnect 1 s later.
+fn pino_closes(name: &str, code: u16, delays_ms: &[u64]) -> PathBuf {
+    let mut t = 1_717_236_000_000u64;
+    let mut text = String::new();
+    let mut line = |t: u64, rest: &str| {
+        text.push_str(&format!(
+            "{{\"level\":30,\"time\":{t},\"pid\":1,\"hostname\":\"h\",\"sessionId\":\"5511900000000\",{rest}}}\n"
+        ));
+    };
+    for delay in delays_ms {
+        line(t, "\"msg\":\"connected to WA\"");
+        t += 150;
+        line(t, "\"msg\":\"opened connection to WA\"");
+        t += delay;
+        line(
+            t,
+            &format!(
+                "\"err\":{{\"output\":{{\"statusCode\":{code}}}}},\"msg\":\"connection closed\""
+            ),
+        );
+        t += 1000;
+    }
+    temp_log(name, text.as_bytes())
+}
+
+#[test]
+fn closes_with_440_at_varying_delays_after_our_logins_are_one_rival_login_each() {
+    let path = pino_closes("varying.log", 440, &[300, 4_000, 900, 12_000]);
+    let logs = import::read_logs(&[path]).unwrap();
+    let inference = import::infer(&logs, &InferOptions::default()).unwrap();
+    let logins: Vec<(u32, Option<std::time::Duration>)> = inference
+        .events
+        .iter()
+        .filter_map(|e| match &e.action {
+            WorldAction::RivalDevice { times, until, .. } => Some((*times, *until)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logins, vec![(1, None); 4], "{:?}", inference.events);
+}
+
+#[test]
+fn a_churn_like_run_in_a_two_user_log_stays_one_event_per_close() {
+    let mut text = std::fs::read_to_string(fixture("churn_408.pino.log")).unwrap();
+    text.push_str("{\"level\":30,\"time\":1725002000000,\"pid\":2192,\"hostname\":\"wa-worker-1\",\"sessionId\":\"5531900001111\",\"msg\":\"opened connection to WA\"}\n");
+    let logs = import::read_logs(&[temp_log("two_users.log", text.as_bytes())]).unwrap();
+    let inference = import::infer(&logs, &InferOptions::default()).unwrap();
+    assert!(
+        inference
+            .events
+            .iter()
+            .all(|e| !matches!(e.action, WorldAction::Churn { .. })),
+        "{:?}",
+        inference.events
+    );
+    assert_eq!(
+        inference
+            .events
+            .iter()
+            .filter(|e| matches!(e.action, WorldAction::Partition { .. }))
+            .count(),
+        6
+    );
+}
+
 #[test]
 fn a_log_with_no_connection_events_is_an_error_naming_it() {
     let path = temp_log("quiet.log", b"server started\nGET / 200\n");
