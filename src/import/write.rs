@@ -221,7 +221,7 @@ fn write_event(out: &mut String, event: &WorldEvent, files: &[PathBuf]) {
                 toml_str(user)
             );
             if *times > 1 {
-                let _ = write!(out, "after = {}\n", d(*relogin_after));
+                let _ = writeln!(out, "after = {}", d(*relogin_after));
             }
             let _ = writeln!(out, "times = {times}");
             if let Some(until) = until {
