@@ -226,6 +226,122 @@ fn stable_holds_every_invariant_on_the_stream_error_log() {
     assert_stable_holds_all("stream_errors.pino.log");
 }
 
+#[test]
+fn the_reference_loop_is_written_as_a_rival_device_that_answers_each_login() {
+    let (_, _, scenario) = imported("reference_console.log");
+    let rivals: Vec<&scenario::Action> = scenario
+        .events
+        .iter()
+        .map(|e| &e.action)
+        .filter(|a| matches!(a, scenario::Action::RivalDevice { .. }))
+        .collect();
+    assert_eq!(rivals.len(), 1, "{:?}", scenario.events);
+    let scenario::Action::RivalDevice {
+        after,
+        times,
+        until,
+        ..
+    } = rivals[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!((after.as_millis(), *times), (1300, 120));
+    // The last 440 at 5m 1.7s, a quarter of the 5 min run and a 2.5 s period
+    // later.
+    assert_eq!(until.map(|u| u.as_millis()), Some(376_080));
+    assert!(
+        scenario
+            .events
+            .iter()
+            .all(|e| !matches!(e.action, scenario::Action::Close { .. })),
+        "no fixed-time closes: {:?}",
+        scenario.events
+    );
+}
+
+#[test]
+fn stream_error_nodes_are_written_as_stream_errors_the_supervisor_decodes() {
+    let (_, _, scenario) = imported("stream_errors.pino.log");
+    let written: Vec<(Option<u16>, Option<String>, Option<String>)> = scenario
+        .events
+        .iter()
+        .filter_map(|e| match &e.action {
+            scenario::Action::StreamError {
+                code,
+                child,
+                child_type,
+                ..
+            } => Some((*code, child.clone(), child_type.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(written.len(), 5, "{:?}", scenario.events);
+    assert_eq!(
+        written[4],
+        (
+            Some(401),
+            Some("conflict".into()),
+            Some("device_removed".into())
+        )
+    );
+    assert!(
+        scenario
+            .events
+            .iter()
+            .all(|e| matches!(e.action, scenario::Action::StreamError { .. })),
+        "every event is the node itself: {:?}",
+        scenario.events
+    );
+}
+
+#[test]
+fn repeated_408s_of_sockets_three_minutes_old_are_one_churn_window() {
+    let (_, _, scenario) = imported("churn_408.pino.log");
+    let actions: Vec<&scenario::Action> = scenario.events.iter().map(|e| &e.action).collect();
+    let [scenario::Action::Churn {
+        after,
+        code,
+        duration,
+    }] = actions.as_slice()
+    else {
+        panic!("one churn and nothing else: {actions:?}")
+    };
+    assert_eq!((after.as_secs(), *code), (180, 408));
+    // From 3 min before the first close to the sixth, plus 45 s of room.
+    assert_eq!(duration.as_millis(), 18 * 60_000 + 56_050);
+}
+
+#[test]
+fn the_churn_log_reproduces_on_legacy() {
+    assert_reproduces("churn_408.pino.log", "legacy");
+}
+
+#[test]
+fn stable_holds_every_invariant_on_the_churn_log() {
+    assert_stable_holds_all("churn_408.pino.log");
+}
+
+#[test]
+fn baileys_api_309_on_its_preset_keeps_the_440s_but_loops_slower_than_the_log() {
+    let preset = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("presets/production/baileys-api-brief-open-resets-count.toml");
+    let (_, inference, scenario) = imported("baileys_api_309.log");
+    let result =
+        execute(&scenario, &preset.display().to_string(), None, &mut |_| {}).expect("runs");
+    let f = fidelity::compare(&inference.minutes, &result.trace);
+    assert_eq!(close_codes(&f.sim), vec![440], "{}", fidelity::table(&f));
+    // The log retries after 500 ms (about 60 a minute); the preset's
+    // backoff_base is 1 s (about 43 a minute): more than 25 % apart in each
+    // whole minute of the loop, so this is no reproduction.
+    for m in &f.sim[..3] {
+        assert!((40..=46).contains(&m.attempts), "{}", fidelity::table(&f));
+    }
+    for m in &f.log[..3] {
+        assert_eq!(m.attempts, 60, "{}", fidelity::table(&f));
+    }
+    assert_stable_holds_all("baileys_api_309.log");
+}
+
 // ---- hostile logs ----
 
 fn temp_log(name: &str, bytes: &[u8]) -> PathBuf {
@@ -237,6 +353,72 @@ fn temp_log(name: &str, bytes: &[u8]) -> PathBuf {
         .write_all(bytes)
         .unwrap();
     path
+}
+
+/// A pino log of one user: after each open, a close with `code` after the
+/// given delay, then a reconnect 1 s later.
+fn pino_closes(name: &str, code: u16, delays_ms: &[u64]) -> PathBuf {
+    let mut t = 1_717_236_000_000u64;
+    let mut text = String::new();
+    let mut line = |t: u64, rest: &str| {
+        text.push_str(&format!(
+            "{{\"level\":30,\"time\":{t},\"pid\":1,\"hostname\":\"h\",\"sessionId\":\"5511900000000\",{rest}}}\n"
+        ));
+    };
+    for delay in delays_ms {
+        line(t, "\"msg\":\"connected to WA\"");
+        t += 150;
+        line(t, "\"msg\":\"opened connection to WA\"");
+        t += delay;
+        line(
+            t,
+            &format!(
+                "\"err\":{{\"output\":{{\"statusCode\":{code}}}}},\"msg\":\"connection closed\""
+            ),
+        );
+        t += 1000;
+    }
+    temp_log(name, text.as_bytes())
+}
+
+#[test]
+fn closes_with_440_at_varying_delays_after_our_logins_are_one_rival_login_each() {
+    let path = pino_closes("varying.log", 440, &[300, 4_000, 900, 12_000]);
+    let logs = import::read_logs(&[path]).unwrap();
+    let inference = import::infer(&logs, &InferOptions::default()).unwrap();
+    let logins: Vec<(u32, Option<std::time::Duration>)> = inference
+        .events
+        .iter()
+        .filter_map(|e| match &e.action {
+            WorldAction::RivalDevice { times, until, .. } => Some((*times, *until)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logins, vec![(1, None); 4], "{:?}", inference.events);
+}
+
+#[test]
+fn a_churn_like_run_in_a_two_user_log_stays_one_event_per_close() {
+    let mut text = std::fs::read_to_string(fixture("churn_408.pino.log")).unwrap();
+    text.push_str("{\"level\":30,\"time\":1725002000000,\"pid\":2192,\"hostname\":\"wa-worker-1\",\"sessionId\":\"5531900001111\",\"msg\":\"opened connection to WA\"}\n");
+    let logs = import::read_logs(&[temp_log("two_users.log", text.as_bytes())]).unwrap();
+    let inference = import::infer(&logs, &InferOptions::default()).unwrap();
+    assert!(
+        inference
+            .events
+            .iter()
+            .all(|e| !matches!(e.action, WorldAction::Churn { .. })),
+        "{:?}",
+        inference.events
+    );
+    assert_eq!(
+        inference
+            .events
+            .iter()
+            .filter(|e| matches!(e.action, WorldAction::Partition { .. }))
+            .count(),
+        6
+    );
 }
 
 #[test]

@@ -7,13 +7,16 @@
 //!
 //! The rules, each stated in the header of the file it writes:
 //! - **440 with one socket open** in the log is a rival login. A run of them,
-//!   each after the supervisor connected again, is one `rival_device` that
-//!   logs in again `relogin_after` (the median gap from the supervisor's
-//!   reconnect to the next 440) after being replaced, `times` times.
+//!   each after the supervisor connected again at a steady delay, is one
+//!   `rival_device` that logs in again `relogin_after` (the median gap from
+//!   the supervisor's reconnect to the next 440) after each of our logins,
+//!   `times` times, `until` a little past the log's last 440; a run whose
+//!   delays vary is one single-login `rival_device` at each 440.
 //! - **440 with two or more sockets open** is the supervisor replacing
 //!   itself: not injected (the preset's own duplicate sockets will redo it).
 //! - **The same code closing sockets of about the same age** (three or more,
-//!   within a quarter of their median age) is `churn`.
+//!   within a quarter of their median age) is `churn`, in a one-user log
+//!   (`churn` closes every user's sockets).
 //! - **Other 408s** are network losses: the link is cut from
 //!   [`DEAD_LINK_DETECT`] before the close (when the supervisor would have
 //!   noticed) until just before the log's next open.
@@ -64,6 +67,12 @@ pub enum WorldAction {
         relogin_after: Duration,
         times: u32,
         every: Duration,
+        /// Scenario time after which the rival logs in no more (a run of
+        /// logins only): the log's last 440, plus a quarter of the run's
+        /// span and one period, so a supervisor up to a quarter slower than
+        /// the log's still meets every login, and the fault has an end the
+        /// invariants can see.
+        until: Option<Duration>,
     },
     /// The endpoint closes every socket `after` it authenticates, with
     /// `code`, for `duration`: `times` closes, the first at `first_close`,
@@ -276,7 +285,12 @@ pub fn infer(set: &LogSet, options: &InferOptions) -> Result<Inference, InferErr
     let end_of_events = out
         .events
         .iter()
-        .map(|e| ms(e.at) + ms(action_length(&e.action)))
+        .map(|e| match &e.action {
+            WorldAction::RivalDevice {
+                until: Some(until), ..
+            } => ms(*until),
+            action => ms(e.at) + ms(action_length(action)),
+        })
         .max()
         .unwrap_or(0);
     let minutes = (last.max(end_of_events) / 60_000) + 2;
@@ -565,10 +579,22 @@ fn build_events(
         if alike.len() < 3 {
             continue;
         }
+        // `churn` closes every user's sockets: with more users than this
+        // one, it would close theirs too, so their closes stay one event each.
+        if out.users.len() > 1 {
+            out.left_out.push(format!(
+                "{} closes with {code} of {user}'s sockets about {} old look like churn, but `churn` would close every user's sockets: written one by one.",
+                alike.len(),
+                crate::scenario::format_duration(round_ms(mid))
+            ));
+            continue;
+        }
         let (first, last) = (alike[0].0, alike[alike.len() - 1].0);
         let from =
             scen(first).saturating_sub(Duration::from_millis(u64::try_from(mid).unwrap_or(0)));
-        let to = scen(last) + Duration::from_secs(1);
+        // Until the last close, and a quarter of the age more: room for a
+        // supervisor a little slower to reconnect than the log's.
+        let to = scen(last) + dur(mid / 4).max(Duration::from_secs(1));
         let code = normal_code(*code, &mut out.left_out, records[first].line);
         out.events.push(WorldEvent {
             at: from,
@@ -613,22 +639,55 @@ fn build_events(
             })
             .collect();
         let relogin = median(&mut gaps).unwrap_or(60_000).max(100);
-        out.events.push(WorldEvent {
-            at: scen(run[0]),
-            action: WorldAction::RivalDevice {
-                user,
-                relogin_after: round_ms(relogin),
-                times: u32::try_from(run.len()).unwrap_or(u32::MAX),
-                every: period(run.iter().map(|i| records[*i].at_ms)),
-            },
-            lines: run.iter().take(QUOTES_PER_EVENT).map(|i| quote_of(&records[*i])).collect(),
-            line_count: run.len(),
-            why: format!(
-                "{} closes with 440 while the log shows one socket: another device logging in, again {} after each reconnect (median)",
-                run.len(),
-                crate::scenario::format_duration(round_ms(relogin))
-            ),
-        });
+        // Steady: every 440 came about the same time after our reconnect
+        // (within a quarter of the median, or 100 ms), so one reactive
+        // rival redoes them all; otherwise one login at each 440's time.
+        let steady = gaps
+            .iter()
+            .all(|g| (g - relogin).abs() <= (relogin / 4).max(100));
+        if steady || run.len() == 1 {
+            let every = period(run.iter().map(|i| records[*i].at_ms));
+            let (first, last) = (scen(run[0]), scen(run[run.len() - 1]));
+            let until = (run.len() > 1)
+                .then(|| round_ms(ms(last + (last.saturating_sub(first)) / 4 + every)));
+            out.events.push(WorldEvent {
+                at: first,
+                action: WorldAction::RivalDevice {
+                    user,
+                    relogin_after: round_ms(relogin),
+                    times: u32::try_from(run.len()).unwrap_or(u32::MAX),
+                    every,
+                    until,
+                },
+                lines: run.iter().take(QUOTES_PER_EVENT).map(|i| quote_of(&records[*i])).collect(),
+                line_count: run.len(),
+                why: if run.len() == 1 {
+                    "a close with 440 while the log shows one socket: another device logging in".into()
+                } else {
+                    format!(
+                        "{} closes with 440 while the log shows one socket, each about {} after the supervisor's reconnect (median): another device logging in again after each of our logins",
+                        run.len(),
+                        crate::scenario::format_duration(round_ms(relogin))
+                    )
+                },
+            });
+        } else {
+            for i in run.iter() {
+                out.events.push(WorldEvent {
+                    at: scen(*i),
+                    action: WorldAction::RivalDevice {
+                        user: user.clone(),
+                        relogin_after: round_ms(relogin),
+                        times: 1,
+                        every: Duration::ZERO,
+                        until: None,
+                    },
+                    lines: vec![quote_of(&records[*i])],
+                    line_count: 1,
+                    why: "a close with 440 while the log shows one socket, in a run whose delays after our reconnects vary: another device logging in at the log's time".into(),
+                });
+            }
+        }
         run.clear();
     };
     for (f, i) in &fact_records {
@@ -712,14 +771,17 @@ fn build_events(
                     child_type,
                 } = &r.kind
                 {
+                    let action = stream_error_action(
+                        user,
+                        *code,
+                        child.as_deref(),
+                        child_type.as_deref(),
+                        &mut out.left_out,
+                        r.line,
+                    );
                     out.events.push(one(
-                        WorldAction::StreamError {
-                            user,
-                            code: *code,
-                            child: child.clone(),
-                            child_type: child_type.clone(),
-                        },
-                        "a stream:error node, replayed as it came".into(),
+                        action,
+                        "a stream:error node, replayed as it came: the supervisor decodes it (its code, then a conflict child → 440, else 500)".into(),
                     ));
                 }
             }
@@ -749,10 +811,72 @@ fn build_events(
             list_lines(&self_replaced)
         ));
     }
+    if out.events.iter().any(|e| {
+        matches!(e.action, WorldAction::StreamError { .. })
+            && super::write::stream_error_code(&e.action) == 401
+    }) {
+        out.left_out.push("a stream:error that decodes to 401 (device removed) closes the socket but leaves the device linked in the simulated endpoint (`stream_error` does not unlink it, `logout` does not send the node): a supervisor that reconnects after it is not refused again.".into());
+    }
     if stale > 0 {
         out.left_out.push(format!("{stale} close lines that repeat the stream:error just before them were read as the same close."));
     }
     out.left_out.push("the supervisor's own attempts, waits and reconnects: the simulation redoes them, and `import --check` compares them.".into());
+}
+
+/// A node name the scenario format takes (ASCII letters, digits, `_ - :`).
+fn node_name(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'))
+}
+
+/// The `stream_error` event for a node as the log shows it, within what
+/// the scenario format takes: a code the endpoint never sends becomes 500
+/// (as Baileys treats it), a child whose tag is no node name becomes
+/// `unknown` (any tag but `conflict` decodes alike), a `type` that is no
+/// node name is dropped, and a node with neither code nor child (the log
+/// line named none) is `code = 500`, what Baileys makes of it.
+fn stream_error_action(
+    user: String,
+    code: Option<u16>,
+    child: Option<&str>,
+    child_type: Option<&str>,
+    left_out: &mut Vec<String>,
+    line: usize,
+) -> WorldAction {
+    let code = code.map(|c| normal_code(c, left_out, line));
+    let child = child.map(|tag| {
+        if node_name(tag) {
+            tag.to_owned()
+        } else {
+            left_out.push(format!("line {line}: the stream:error child's tag is not a node name the scenario format takes; written as `unknown` (it is not `conflict`, so it decodes alike)."));
+            "unknown".to_owned()
+        }
+    });
+    let child_type = match (child.as_ref(), child_type) {
+        (Some(_), Some(kind)) if node_name(kind) => Some(kind.to_owned()),
+        (_, Some(_)) => {
+            left_out.push(format!(
+                "line {line}: the stream:error child's `type` was dropped (not a node name, or no child)."
+            ));
+            None
+        }
+        _ => None,
+    };
+    let code = match (code, &child) {
+        (None, None) => {
+            left_out.push(format!("line {line}: a stream error with no node in the line: written as `code = 500`, what Baileys decodes it to."));
+            Some(500)
+        }
+        (code, _) => code,
+    };
+    WorldAction::StreamError {
+        user,
+        code,
+        child,
+        child_type,
+    }
 }
 
 fn users_unpaired(out: &Inference, user: &str) -> bool {

@@ -76,12 +76,7 @@ pub fn to_scenario_text(inference: &Inference, from: &Provenance<'_>) -> String 
     for note in &inference.inferred {
         wrap_comment(&mut out, "   ", &format!("- {note}"));
     }
-    let _ = writeln!(out, "#\n# Written with today's actions: rival logins and churn as `close` events repeated at the");
-    let _ = writeln!(out, "# log's period, stream errors as the close they amount to (the format has no `rival_device`,");
-    let _ = writeln!(
-        out,
-        "# `churn` or `stream_error` yet); the rules above are what they stand for."
-    );
+    write_vocabulary(&mut out, inference);
     let _ = writeln!(out, "#\n# Left out:");
     for note in &inference.left_out {
         wrap_comment(&mut out, "   ", &format!("- {note}"));
@@ -158,6 +153,39 @@ pub fn to_scenario_text(inference: &Inference, from: &Provenance<'_>) -> String 
     out
 }
 
+/// Says how the header's rules became events, for the kinds this file has.
+fn write_vocabulary(out: &mut String, inference: &Inference) {
+    let has = |f: fn(&WorldAction) -> bool| inference.events.iter().any(|e| f(&e.action));
+    let rival = has(|a| matches!(a, WorldAction::RivalDevice { .. }));
+    let churn = has(|a| matches!(a, WorldAction::Churn { .. }));
+    let stream = has(|a| matches!(a, WorldAction::StreamError { .. }));
+    if !(rival || churn || stream) {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#\n# Written with loopguard's faults, so the world reacts as it did, not at fixed times:"
+    );
+    if rival {
+        let _ = writeln!(out, "#   - rival logins as `rival_device`: it logs in again `after` each of the supervisor's");
+        let _ = writeln!(out, "#     authentications, so a supervisor that reconnects slower or faster meets its 440s at");
+        let _ = writeln!(out, "#     its own pace, `times` logins or until `until` (the log's last 440 plus a quarter of the");
+        let _ = writeln!(out, "#     run and one period, room for a supervisor a quarter slower); one event per 440 when");
+        let _ = writeln!(out, "#     their delays after our reconnects vary;");
+    }
+    if churn {
+        let _ = writeln!(out, "#   - closes of sockets of one age as `churn`: it closes every connected socket, of any user,");
+        let _ = writeln!(
+            out,
+            "#     `after` its authentication, for the window the log's closes span;"
+        );
+    }
+    if stream {
+        let _ = writeln!(out, "#   - stream:error nodes as `stream_error` with the node's code and child, as read: the");
+        let _ = writeln!(out, "#     simulated supervisor decodes them itself (the code, then a conflict child → 440, else 500).");
+    }
+}
+
 fn write_event(out: &mut String, event: &WorldEvent, files: &[PathBuf]) {
     let _ = writeln!(out);
     wrap_comment(out, " ", &format!("{}.", event.why));
@@ -176,40 +204,42 @@ fn write_event(out: &mut String, event: &WorldEvent, files: &[PathBuf]) {
         "[[events]]\nat = {}",
         toml_str(&format_duration(event.at))
     );
-    let d = |d: std::time::Duration| toml_str(&format_duration(d));
-    let repeat = |every: Duration, times: u32| {
-        if times > 1 {
-            format!("repeat = {{ every = {}, times = {times} }}\n", d(every))
-        } else {
-            String::new()
-        }
-    };
+    let d = |d: Duration| toml_str(&format_duration(d));
     match &event.action {
-        // The scenario format has no `rival_device` yet (issue 8): the rival's
-        // logins are the endpoint's 440 closes at the log's period.
+        // The rival logs in at `at` and again `after` each of our
+        // authentications: reactive, as the log's 440s were.
         WorldAction::RivalDevice {
-            user, times, every, ..
-        } => {
-            let _ = write!(
-                out,
-                "action = \"close\"\nuser = {}\ncode = 440\n{}",
-                toml_str(user),
-                repeat(*every, *times)
-            );
-        }
-        // No `churn` yet either: the closes at the log's period.
-        WorldAction::Churn {
             user,
-            code,
+            relogin_after,
             times,
-            every,
+            until,
             ..
         } => {
             let _ = write!(
                 out,
-                "action = \"close\"\nuser = {}\ncode = {code}\n{}",
-                toml_str(user),
-                repeat(*every, *times)
+                "action = \"rival_device\"\nuser = {}\n",
+                toml_str(user)
+            );
+            if *times > 1 {
+                let _ = writeln!(out, "after = {}", d(*relogin_after));
+            }
+            let _ = writeln!(out, "times = {times}");
+            if let Some(until) = until {
+                let _ = writeln!(out, "until = {}", d(*until));
+            }
+        }
+        // Churn closes every connected socket (the action has no `user`).
+        WorldAction::Churn {
+            after,
+            code,
+            duration,
+            ..
+        } => {
+            let _ = writeln!(
+                out,
+                "action = \"churn\"\nafter = {}\ncode = {code}\nduration = {}",
+                d(*after),
+                d(*duration)
             );
         }
         WorldAction::Partition { duration } => {
@@ -232,21 +262,29 @@ fn write_event(out: &mut String, event: &WorldEvent, files: &[PathBuf]) {
         WorldAction::Pair { user } => {
             let _ = writeln!(out, "action = \"pair\"\nuser = {}", toml_str(user));
         }
-        // No `stream_error` with a child yet: the close it amounts to, in
-        // Baileys' order (the code, then a conflict child, else 500); a
-        // logged-out device is `logout` (401 on every later connect too).
-        WorldAction::StreamError { user, .. } => match stream_error_code(&event.action) {
-            401 => {
-                let _ = writeln!(out, "action = \"logout\"\nuser = {}", toml_str(user));
+        // The node as it came: the simulated supervisor decodes it itself
+        // (the code attribute, then a conflict child → 440, else 500).
+        WorldAction::StreamError {
+            user,
+            code,
+            child,
+            child_type,
+        } => {
+            let _ = write!(
+                out,
+                "action = \"stream_error\"\nuser = {}\n",
+                toml_str(user)
+            );
+            if let Some(code) = code {
+                let _ = writeln!(out, "code = {code}");
             }
-            code => {
-                let _ = writeln!(
-                    out,
-                    "action = \"close\"\nuser = {}\ncode = {code}",
-                    toml_str(user)
-                );
+            if let Some(child) = child {
+                let _ = writeln!(out, "child = {}", toml_str(child));
+                if let Some(kind) = child_type {
+                    let _ = writeln!(out, "type = {}", toml_str(kind));
+                }
             }
-        },
+        }
     }
 }
 
