@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::trace::truth::{ClientSocket, Interval, Truth, UserTruth};
-use crate::trace::{EventKind, TraceEvent};
+use crate::trace::truth::{ClientSocket, EndpointSocket, Interval, Truth, UserTruth};
+use crate::trace::{EventKind, FaultKind, TraceEvent};
 
 use super::Violation;
 
@@ -221,6 +221,57 @@ fn authenticated_row(trace: &[TraceEvent], from: usize, sock: u64) -> Option<usi
         .skip(from)
         .find(|(_, e)| matches!(e.kind, EventKind::EndpointAuthenticated { sock: s, .. } if s == sock))
         .map(|(row, _)| row)
+}
+
+/// Whether the endpoint closed `s` while its client still held the other
+/// end: a close sent after the client let go reaches no one.
+pub(crate) fn reaches_client(ut: &UserTruth, s: &EndpointSocket) -> bool {
+    let Some(row) = s.closed_row else {
+        return false;
+    };
+    s.client_conn
+        .and_then(|c| ut.client_socket(c))
+        .and_then(|c| c.closed_row)
+        .is_none_or(|closed| closed >= row)
+}
+
+/// Stretches when the app↔endpoint link was cut or lossy (partition, flap,
+/// loss): a close sent then may never arrive.
+pub(crate) struct LinkCut(Vec<(Duration, Option<Duration>)>);
+
+impl LinkCut {
+    pub(crate) fn from_trace(trace: &[TraceEvent]) -> Self {
+        let mut open: BTreeMap<(FaultKind, &str), Duration> = BTreeMap::new();
+        let mut spans = Vec::new();
+        for e in trace {
+            match &e.kind {
+                EventKind::FaultStarted { fault, target } if cuts(*fault, target) => {
+                    open.entry((*fault, target.as_str())).or_insert(e.at);
+                }
+                EventKind::FaultEnded { fault, target } if cuts(*fault, target) => {
+                    if let Some(start) = open.remove(&(*fault, target.as_str())) {
+                        spans.push((start, Some(e.at)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        spans.extend(open.into_values().map(|start| (start, None)));
+        LinkCut(spans)
+    }
+
+    pub(crate) fn contains(&self, t: Duration) -> bool {
+        self.0
+            .iter()
+            .any(|(from, to)| *from <= t && to.is_none_or(|to| t <= to))
+    }
+}
+
+fn cuts(fault: FaultKind, target: &str) -> bool {
+    matches!(
+        fault,
+        FaultKind::Partition | FaultKind::Flap | FaultKind::Loss
+    ) && target.starts_with("app-wa")
 }
 
 #[cfg(test)]

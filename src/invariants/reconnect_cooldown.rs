@@ -1,13 +1,15 @@
 //! `reconnect_cooldown`: nothing automatic reconnects a user within the
 //! cooldown of a non-retryable close or of its last disconnect.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::trace::truth::{EndpointSocket, Truth, UserTruth};
-use crate::trace::{AttemptCause, EventKind, FaultKind, TraceEvent};
+use crate::trace::truth::{Truth, UserTruth};
+use crate::trace::{AttemptCause, EventKind, TraceEvent};
 
-use super::common::{endpoint_close_words, param, rows_by_user, secs, users_seen, violation};
+use super::common::{
+    endpoint_close_words, param, reaches_client, rows_by_user, secs, users_seen, violation, LinkCut,
+};
 use super::{Invariant, Params, RunContext, Violation};
 
 /// (a) After an endpoint close of user U with a non-retryable code at t, sent
@@ -60,57 +62,6 @@ impl Invariant for ReconnectCooldown {
         }
         out
     }
-}
-
-/// Whether the endpoint closed `s` while its client still held the other
-/// end: a close sent after the client let go reaches no one.
-pub(super) fn reaches_client(ut: &UserTruth, s: &EndpointSocket) -> bool {
-    let Some(row) = s.closed_row else {
-        return false;
-    };
-    s.client_conn
-        .and_then(|c| ut.client_socket(c))
-        .and_then(|c| c.closed_row)
-        .is_none_or(|closed| closed >= row)
-}
-
-/// Stretches when the app↔endpoint link was cut or lossy (partition, flap,
-/// loss): a close sent then may never arrive.
-pub(super) struct LinkCut(Vec<(Duration, Option<Duration>)>);
-
-impl LinkCut {
-    pub(super) fn from_trace(trace: &[TraceEvent]) -> Self {
-        let mut open: BTreeMap<(FaultKind, &str), Duration> = BTreeMap::new();
-        let mut spans = Vec::new();
-        for e in trace {
-            match &e.kind {
-                EventKind::FaultStarted { fault, target } if cuts(*fault, target) => {
-                    open.entry((*fault, target.as_str())).or_insert(e.at);
-                }
-                EventKind::FaultEnded { fault, target } if cuts(*fault, target) => {
-                    if let Some(start) = open.remove(&(*fault, target.as_str())) {
-                        spans.push((start, Some(e.at)));
-                    }
-                }
-                _ => {}
-            }
-        }
-        spans.extend(open.into_values().map(|start| (start, None)));
-        LinkCut(spans)
-    }
-
-    pub(super) fn contains(&self, t: Duration) -> bool {
-        self.0
-            .iter()
-            .any(|(from, to)| *from <= t && to.is_none_or(|to| t <= to))
-    }
-}
-
-fn cuts(fault: FaultKind, target: &str) -> bool {
-    matches!(
-        fault,
-        FaultKind::Partition | FaultKind::Flap | FaultKind::Loss
-    ) && target.starts_with("app-wa")
 }
 
 /// Part (a). Returns the violations and the attempt rows that explain them.

@@ -8,8 +8,7 @@ use std::time::Duration;
 use crate::trace::truth::Truth;
 use crate::trace::{EventKind, TraceEvent};
 
-use super::common::{rows_by_user, violation};
-use super::reconnect_cooldown::{reaches_client, LinkCut};
+use super::common::{reaches_client, rows_by_user, violation, LinkCut};
 use super::{Invariant, Params, RunContext, Violation};
 
 /// Judged per user on ground truth: the endpoint's closes and QR sessions,
