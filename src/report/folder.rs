@@ -185,14 +185,19 @@ pub fn write_stability_report(
     let data: Vec<Option<String>> = runs
         .iter()
         .map(|(s, _)| {
-            let path = out.join(&s.run).join(super::timeline::DATA_FILE);
-            std::fs::read_to_string(path)
+            let dir = out.join(&s.run);
+            std::fs::read_to_string(dir.join(super::timeline::INDEX_DATA_FILE))
                 .ok()
-                .map(|d| {
-                    super::timeline::interactive::capped(
-                        &d,
-                        super::timeline::interactive::INDEX_EVENT_CAP,
-                    )
+                // A folder written before the capped copy existed.
+                .or_else(|| {
+                    std::fs::read_to_string(dir.join(super::timeline::DATA_FILE))
+                        .ok()
+                        .map(|d| {
+                            super::timeline::interactive::capped(
+                                &d,
+                                super::timeline::interactive::INDEX_EVENT_CAP,
+                            )
+                        })
                 })
                 .filter(|d| !d.is_empty())
         })

@@ -7,8 +7,10 @@
 //! thinning: the script thins per pixel at the zoom shown), plus the trace
 //! rows for the hover list.
 
+use std::io::{self, Write};
 use std::time::Duration;
 
+use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 
 use crate::report::format;
@@ -50,8 +52,33 @@ struct Data<'a> {
     hosts: Vec<&'a str>,
     kinds: Vec<String>,
     /// (at, host index, user, kind index, details)
-    events: Vec<(u64, usize, &'a str, usize, String)>,
+    events: Rows<'a>,
     events_total: usize,
+}
+
+/// The trace rows for the hover list, serialized one by one as they are
+/// written out: a day-long run's rows (hundreds of thousands, each with its
+/// details as JSON text) never sit in memory a second time.
+struct Rows<'a> {
+    trace: &'a [TraceEvent],
+    hosts: &'a [&'a str],
+    kinds: &'a [String],
+    /// At most this many rows (the first ones).
+    cap: usize,
+}
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let shown = self.trace.len().min(self.cap);
+        let mut seq = serializer.serialize_seq(Some(shown))?;
+        for e in &self.trace[..shown] {
+            let h = self.hosts.iter().position(|x| *x == e.host).unwrap_or(0);
+            let name = e.kind.name();
+            let k = self.kinds.iter().position(|x| *x == name).unwrap_or(0);
+            seq.serialize_element(&(ms(e.at), h, e.user(), k, e.kind.details()))?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -86,20 +113,29 @@ const STATES: [ConnectionState; 4] = [
 /// The viewer's data for one run, as JSON safe to put inside a
 /// `<script type="application/json">` element (no `<` in it).
 pub fn data_json(model: &Timeline, trace: &[TraceEvent]) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write_data(model, trace, usize::MAX, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the viewer's data for one run into `out` as it is serialized
+/// (script-safe, as [`data_json`]), with at most `cap` trace rows for the
+/// hover list: nothing of the size of the trace is built in memory.
+pub fn write_data(
+    model: &Timeline,
+    trace: &[TraceEvent],
+    cap: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut hosts: Vec<&str> = Vec::new();
     let mut kinds: Vec<String> = Vec::new();
-    let mut events = Vec::with_capacity(trace.len());
     for e in trace {
-        let h = index_of(&mut hosts, e.host.as_str());
+        index_of(&mut hosts, e.host.as_str());
         let name = e.kind.name();
-        let k = match kinds.iter().position(|x| *x == name) {
-            Some(k) => k,
-            None => {
-                kinds.push(name);
-                kinds.len() - 1
-            }
-        };
-        events.push((ms(e.at), h, e.user(), k, e.kind.details()));
+        if !kinds.iter().any(|x| *x == name) {
+            kinds.push(name);
+        }
     }
     let mut inv_colors: Vec<(&str, String)> = Vec::new();
     for v in &model.violations {
@@ -179,12 +215,19 @@ pub fn data_json(model: &Timeline, trace: &[TraceEvent]) -> String {
             .map(|v| (ms(v.at), v.invariant.as_str(), v.user.as_deref()))
             .collect(),
         inv_colors,
-        hosts,
-        kinds,
-        events_total: events.len(),
-        events,
+        hosts: hosts.clone(),
+        kinds: kinds.clone(),
+        events_total: trace.len(),
+        events: Rows {
+            trace,
+            hosts: &hosts,
+            kinds: &kinds,
+            cap,
+        },
     };
-    script_safe(&serde_json::to_string(&data).unwrap_or_default())
+    let mut safe = ScriptSafe(io::BufWriter::with_capacity(1 << 16, out));
+    serde_json::to_writer(&mut safe, &data).map_err(io::Error::from)?;
+    safe.0.flush()
 }
 
 /// The same data with at most `cap` trace rows for the hover list (the
@@ -206,6 +249,34 @@ fn index_of<'a>(v: &mut Vec<&'a str>, s: &'a str) -> usize {
             v.push(s);
             v.len() - 1
         }
+    }
+}
+
+/// A writer of JSON that cannot end its `<script>` element early: `<`, `>`
+/// and `&` (which JSON has only inside strings) go out as unicode escapes,
+/// so the parsed data is unchanged; [`script_safe`] as the bytes stream.
+struct ScriptSafe<W: Write>(W);
+
+impl<W: Write> Write for ScriptSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        for (i, b) in buf.iter().enumerate() {
+            let escaped: &[u8] = match b {
+                b'<' => b"\\u003c",
+                b'>' => b"\\u003e",
+                b'&' => b"\\u0026",
+                _ => continue,
+            };
+            self.0.write_all(&buf[start..i])?;
+            self.0.write_all(escaped)?;
+            start = i + 1;
+        }
+        self.0.write_all(&buf[start..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 

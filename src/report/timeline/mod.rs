@@ -26,9 +26,17 @@ use super::error::{write_file, ReportError};
 use super::RunSummary;
 use crate::trace::TraceEvent;
 
-/// The viewer data of a run's timeline, in its folder; the stability
-/// report inlines it (see [`interactive`]).
+/// The viewer data of a run's timeline, in its folder; the run's page
+/// inlines it (see [`interactive`]).
 pub const DATA_FILE: &str = "timeline.json";
+
+/// The same data with only the first [`interactive::INDEX_EVENT_CAP`] trace
+/// rows, which the stability report inlines for each run: written beside
+/// [`DATA_FILE`] so the report never parses a day-long run's rows.
+pub const INDEX_DATA_FILE: &str = "timeline.index.json";
+
+/// Where the run's page holds its data while the page is assembled.
+const DATA_MARK: &str = "\u{0}loopguard-timeline-data\u{0}";
 
 /// Writes a run's timeline into `dir`: `timeline.svg`, `timeline.png`, the
 /// viewer's data [`DATA_FILE`], and the run's page `index.html` (its
@@ -48,11 +56,35 @@ pub fn write_timeline(
     let png_temp = dir.join(".timeline.tmp.png");
     render_png(&model, &png_temp)?;
     std::fs::rename(&png_temp, &png_path).map_err(|e| ReportError::io(&png_path, e))?;
-    let data = interactive::data_json(&model, trace);
-    write_file(&dir.join(DATA_FILE), data.as_bytes())?;
+    let data_path = dir.join(DATA_FILE);
+    write_streamed(&data_path, |out| {
+        interactive::write_data(&model, trace, usize::MAX, out)
+    })?;
+    write_streamed(&dir.join(INDEX_DATA_FILE), |out| {
+        interactive::write_data(&model, trace, interactive::INDEX_EVENT_CAP, out)
+    })?;
+    // The page is written around the data file's bytes, copied as they are:
+    // a long run's data (tens of MB) is never held in memory.
     let metrics = super::run_metrics(summary, trace);
-    let page = super::html::run_page(summary, &metrics, &data);
-    write_file(&dir.join("index.html"), page.as_bytes())
+    let page = super::html::run_page(summary, &metrics, DATA_MARK);
+    let (before, after) = page.split_once(DATA_MARK).unwrap_or((page.as_str(), ""));
+    write_streamed(&dir.join("index.html"), |out| {
+        out.write_all(before.as_bytes())?;
+        let mut data = std::fs::File::open(&data_path)?;
+        std::io::copy(&mut data, out)?;
+        out.write_all(after.as_bytes())
+    })
+}
+
+/// Writes `path` atomically from what `fill` writes into it.
+fn write_streamed(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), ReportError> {
+    let io = |e| ReportError::io(path, e);
+    let mut file = crate::output::AtomicFile::create(path).map_err(io)?;
+    fill(&mut file).map_err(io)?;
+    file.commit().map_err(io)
 }
 
 /// The timeline as an SVG document.
