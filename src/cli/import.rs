@@ -133,7 +133,7 @@ pub fn import(args: &ImportArgs<'_>) -> anyhow::Result<ExitCode> {
     );
     if fidelity.reproduced() {
         eprintln!(
-            "reproduced: attempts and closes by code within {} % (or {}) of the log",
+            "reproduced: attempts (in all and in each minute) and closes by code within {} % (or {}) of the log, as many sockets open at once",
             fidelity::TOLERANCE_PERCENT,
             fidelity::TOLERANCE_ABSOLUTE
         );

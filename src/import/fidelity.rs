@@ -13,7 +13,10 @@
 //! within [`TOLERANCE_PERCENT`] % of the log's count, or within
 //! [`TOLERANCE_ABSOLUTE`] of it for small counts: the simulation's backoff and
 //! handshake times are the preset's, not the service's, so a loop of the
-//! same period drifts by a few cycles over a long log.
+//! same period drifts by a few cycles over a long log. The same tolerance
+//! holds for each minute's attempts (the loop runs at the log's rate, not
+//! only to the log's total), and the most sockets open at once for a user
+//! must be the log's (a preset that adds a second socket is another loop).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -127,6 +130,21 @@ pub fn compare(log: &[LogMinute], trace: &[TraceEvent]) -> Fidelity {
     let (la, sa) = (total(log), total(&sim));
     if !within(la, sa) {
         misses.push(format!("attempts: log {la}, simulation {sa}"));
+    }
+    for (m, (l, s)) in log.iter().zip(&sim).enumerate() {
+        if !within(l.attempts, s.attempts) {
+            misses.push(format!(
+                "attempts in minute {m}: log {}, simulation {}",
+                l.attempts, s.attempts
+            ));
+        }
+    }
+    let most = |rows: &[LogMinute]| rows.iter().map(|r| r.max_sockets).max().unwrap_or(0);
+    let (ls, ss) = (most(log), most(&sim));
+    if ls != ss {
+        misses.push(format!(
+            "most sockets open at once: log {ls}, simulation {ss}"
+        ));
     }
     let (lc, sc) = (closes(log), closes(&sim));
     for (code, n) in &lc {

@@ -129,7 +129,7 @@ pub fn html(
     svg.push_str("</svg>\n");
     let verdict = if f.reproduced() {
         format!(
-            "reproduced: attempts and closes by code within {} % (or {}) of the log",
+            "reproduced: attempts (in all and in each minute) and closes by code within {} % (or {}) of the log, as many sockets open at once",
             fidelity::TOLERANCE_PERCENT,
             fidelity::TOLERANCE_ABSOLUTE
         )
