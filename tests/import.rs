@@ -46,7 +46,7 @@ fn close_codes(rows: &[import::infer::LogMinute]) -> Vec<u16> {
 fn assert_reproduces(name: &str, preset: &str) {
     let (_, inference, scenario) = imported(name);
     let result = execute(&scenario, preset, None, &mut |_| {}).expect("runs");
-    let f = fidelity::compare(&inference.minutes, &result.trace);
+    let f = fidelity::compare_imported(&inference, &result.trace);
     assert_eq!(
         close_codes(&f.sim),
         close_codes(&f.log),
@@ -211,7 +211,7 @@ fn the_reference_loop_reproduces_on_the_reference_service() {
 fn legacy_with_its_auto_reconnector_makes_the_reference_loop_worse_than_the_log() {
     let (_, inference, scenario) = imported("reference_console.log");
     let result = execute(&scenario, "legacy", None, &mut |_| {}).expect("runs");
-    let f = fidelity::compare(&inference.minutes, &result.trace);
+    let f = fidelity::compare_imported(&inference, &result.trace);
     assert!(!f.reproduced(), "{}", fidelity::table(&f));
     assert!(
         f.sim.iter().any(|m| m.max_sockets >= 2),
@@ -356,13 +356,40 @@ fn baileys_api_309_loops_at_sixty_attempts_a_minute_like_the_log() {
     let (_, inference, scenario) = imported("baileys_api_309.log");
     let preset = production_preset("baileys-api-brief-open-resets-count.toml");
     let result = execute(&scenario, &preset, None, &mut |_| {}).expect("runs");
-    let f = fidelity::compare(&inference.minutes, &result.trace);
+    let f = fidelity::compare_imported(&inference, &result.trace);
     // The log's service waits 500 ms and its handshake takes 150 ms: about
     // 60 cycles a minute, in each whole minute of the loop.
     for (l, s) in f.log[..3].iter().zip(&f.sim[..3]) {
         assert_eq!(l.attempts, 60, "{}", fidelity::table(&f));
         assert!((57..=63).contains(&s.attempts), "{}", fidelity::table(&f));
     }
+}
+
+#[test]
+fn nudlers_105_reproduces_when_each_init_path_owns_its_socket() {
+    assert_reproduces(
+        "nudlers_105.log",
+        &production_preset("nudlers-two-init-paths.toml"),
+    );
+}
+
+#[test]
+fn the_invariants_catch_nudlers_105s_two_sockets_replacing_each_other() {
+    let (_, _, scenario) = imported("nudlers_105.log");
+    let preset = production_preset("nudlers-two-init-paths.toml");
+    let result = execute(&scenario, &preset, None, &mut |_| {}).expect("runs");
+    for invariant in ["single_socket", "reconnect_cooldown"] {
+        assert!(
+            result.summary.violated.iter().any(|v| v == invariant),
+            "{invariant}: {:?}",
+            result.summary.violated
+        );
+    }
+}
+
+#[test]
+fn stable_holds_every_invariant_on_nudlers_105() {
+    assert_stable_holds_all("nudlers_105.log");
 }
 
 #[test]

@@ -110,7 +110,7 @@ pub fn import(args: &ImportArgs<'_>) -> anyhow::Result<ExitCode> {
     })?;
     let result = execute(&scenario, args.preset, None, &mut |_| {})?;
     let folder = write_run(args.report, &result)?;
-    let fidelity = fidelity::compare(&inference.minutes, &result.trace);
+    let fidelity = fidelity::compare_imported(&inference, &result.trace);
     let table = fidelity::table(&fidelity);
     std::fs::write(folder.join("fidelity.md"), &table)
         .with_context(|| format!("{}", folder.display()))?;

@@ -182,6 +182,9 @@ pub struct Inference {
     pub marks: Vec<Mark>,
     /// Records used (after the window).
     pub records: usize,
+    /// Scenario time of the log's last line kept: `--check` compares up to
+    /// it.
+    pub log_end: Duration,
     /// The log's handshake time, when it is longer than the simulated
     /// endpoint's: a `slow_handshake` over the whole log, written before
     /// the other events (see [`handshake`](super::handshake)).
@@ -292,6 +295,7 @@ pub fn infer(set: &LogSet, options: &InferOptions) -> Result<Inference, InferErr
     tabs(&records, &map, &mut out);
     minutes(&records, &users, &map, &mut out);
     let last = records.last().map_or(0, |r| map.at(r.at_ms));
+    out.log_end = dur(last);
     let end_of_events = out
         .events
         .iter()
