@@ -581,6 +581,55 @@ fn import_out_writes_a_scenario_that_check_can_run() {
     scenario::load(&out_file).expect("the written file is an ordinary scenario");
 }
 
+/// Where `needle` is in `page`, or a failure naming it.
+fn position(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in the page:\n{page}"))
+}
+
+#[test]
+fn the_run_page_and_the_batch_index_show_the_logs_timeline_above_the_simulated_one() {
+    let report =
+        std::env::temp_dir().join(format!("loopguard-import-{}-report", std::process::id()));
+    let _ = std::fs::remove_dir_all(&report);
+    let out_file = report.with_extension("toml");
+    let status = Command::new(env!("CARGO_BIN_EXE_loopguard"))
+        .args(["import", "--check", "--preset"])
+        .arg(fixture("reference-service.toml"))
+        .arg("--report")
+        .arg(&report)
+        .arg("--out")
+        .arg(&out_file)
+        .arg(fixture("reference_console.log"))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let run = report.join("imported_reference_console.reference-service");
+    for (page, link) in [
+        (run.join("index.html"), "href=\"import.html\""),
+        (
+            report.join("index.html"),
+            "href=\"imported_reference_console.reference-service/import.html\"",
+        ),
+    ] {
+        let html = std::fs::read_to_string(&page).unwrap();
+        let section = position(&html, "id=\"log-and-simulation\"");
+        let log_lane = position(&html, ">log</text>");
+        let sim_lane = position(&html, ">simulation (");
+        assert!(
+            section < log_lane && log_lane < sim_lane,
+            "{}: the log's lane comes first",
+            page.display()
+        );
+        assert!(
+            sim_lane < position(&html, "<section class=\"run\""),
+            "{}: before the run's own report",
+            page.display()
+        );
+        assert!(html[section..].contains(link), "{}", page.display());
+    }
+}
+
 /// Lines to build hostile logs from: real fixture lines and nasty ones.
 fn line_strategy() -> impl Strategy<Value = Vec<u8>> {
     let fixture_lines: Vec<Vec<u8>> = [
