@@ -46,7 +46,7 @@ fn close_codes(rows: &[import::infer::LogMinute]) -> Vec<u16> {
 fn assert_reproduces(name: &str, preset: &str) {
     let (_, inference, scenario) = imported(name);
     let result = execute(&scenario, preset, None, &mut |_| {}).expect("runs");
-    let f = fidelity::compare(&inference.minutes, &result.trace);
+    let f = fidelity::compare_imported(&inference, &result.trace);
     assert_eq!(
         close_codes(&f.sim),
         close_codes(&f.log),
@@ -156,10 +156,19 @@ fn every_event_is_preceded_by_the_log_lines_it_came_from() {
             window: None,
         },
     );
-    let before_event = text.split("[[events]]").next().unwrap();
+    // What comes before each `[[events]]` since the previous one ends with
+    // that event's comment: first the log's handshake time, then the rival.
+    let before: Vec<&str> = text.split("[[events]]").collect();
+    assert_eq!(before.len(), 3, "{text}");
     assert!(
-        before_event.contains("reference_console.log:6: "),
-        "{before_event}"
+        before[0].contains("reference_console.log:4: "),
+        "the handshake quotes the first open: {}",
+        before[0]
+    );
+    assert!(
+        before[1].contains("reference_console.log:6: "),
+        "the rival quotes the first 440: {}",
+        before[1]
     );
     assert!(
         text.contains("# Inferred:") && text.contains("# Left out:"),
@@ -202,7 +211,7 @@ fn the_reference_loop_reproduces_on_the_reference_service() {
 fn legacy_with_its_auto_reconnector_makes_the_reference_loop_worse_than_the_log() {
     let (_, inference, scenario) = imported("reference_console.log");
     let result = execute(&scenario, "legacy", None, &mut |_| {}).expect("runs");
-    let f = fidelity::compare(&inference.minutes, &result.trace);
+    let f = fidelity::compare_imported(&inference, &result.trace);
     assert!(!f.reproduced(), "{}", fidelity::table(&f));
     assert!(
         f.sim.iter().any(|m| m.max_sockets >= 2),
@@ -285,11 +294,11 @@ fn stream_error_nodes_are_written_as_stream_errors_the_supervisor_decodes() {
         )
     );
     assert!(
-        scenario
-            .events
-            .iter()
-            .all(|e| matches!(e.action, scenario::Action::StreamError { .. })),
-        "every event is the node itself: {:?}",
+        scenario.events.iter().all(|e| matches!(
+            e.action,
+            scenario::Action::StreamError { .. } | scenario::Action::SlowHandshake { .. }
+        )),
+        "every event is the node itself (or the log's handshake time): {:?}",
         scenario.events
     );
 }
@@ -297,14 +306,19 @@ fn stream_error_nodes_are_written_as_stream_errors_the_supervisor_decodes() {
 #[test]
 fn repeated_408s_of_sockets_three_minutes_old_are_one_churn_window() {
     let (_, _, scenario) = imported("churn_408.pino.log");
-    let actions: Vec<&scenario::Action> = scenario.events.iter().map(|e| &e.action).collect();
+    let actions: Vec<&scenario::Action> = scenario
+        .events
+        .iter()
+        .map(|e| &e.action)
+        .filter(|a| !matches!(a, scenario::Action::SlowHandshake { .. }))
+        .collect();
     let [scenario::Action::Churn {
         after,
         code,
         duration,
     }] = actions.as_slice()
     else {
-        panic!("one churn and nothing else: {actions:?}")
+        panic!("one churn and nothing else but the handshake: {actions:?}")
     };
     assert_eq!((after.as_secs(), *code), (180, 408));
     // From 3 min before the first close to the sixth, plus 45 s of room.
@@ -321,25 +335,87 @@ fn stable_holds_every_invariant_on_the_churn_log() {
     assert_stable_holds_all("churn_408.pino.log");
 }
 
+fn production_preset(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("presets/production")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 #[test]
-fn baileys_api_309_on_its_preset_keeps_the_440s_but_loops_slower_than_the_log() {
-    let preset = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("presets/production/baileys-api-brief-open-resets-count.toml");
+fn baileys_api_309_reproduces_on_its_preset_at_the_logs_rate() {
+    assert_reproduces(
+        "baileys_api_309.log",
+        &production_preset("baileys-api-brief-open-resets-count.toml"),
+    );
+}
+
+#[test]
+fn baileys_api_309_loops_at_sixty_attempts_a_minute_like_the_log() {
     let (_, inference, scenario) = imported("baileys_api_309.log");
-    let result =
-        execute(&scenario, &preset.display().to_string(), None, &mut |_| {}).expect("runs");
-    let f = fidelity::compare(&inference.minutes, &result.trace);
-    assert_eq!(close_codes(&f.sim), vec![440], "{}", fidelity::table(&f));
-    // The log retries after 500 ms (about 60 a minute); the preset's
-    // backoff_base is 1 s (about 43 a minute): more than 25 % apart in each
-    // whole minute of the loop, so this is no reproduction.
-    for m in &f.sim[..3] {
-        assert!((40..=46).contains(&m.attempts), "{}", fidelity::table(&f));
+    let preset = production_preset("baileys-api-brief-open-resets-count.toml");
+    let result = execute(&scenario, &preset, None, &mut |_| {}).expect("runs");
+    let f = fidelity::compare_imported(&inference, &result.trace);
+    // The log's service waits 500 ms and its handshake takes 150 ms: about
+    // 60 cycles a minute, in each whole minute of the loop.
+    for (l, s) in f.log[..3].iter().zip(&f.sim[..3]) {
+        assert_eq!(l.attempts, 60, "{}", fidelity::table(&f));
+        assert!((57..=63).contains(&s.attempts), "{}", fidelity::table(&f));
     }
-    for m in &f.log[..3] {
-        assert_eq!(m.attempts, 60, "{}", fidelity::table(&f));
+}
+
+#[test]
+fn nudlers_105_reproduces_when_each_init_path_owns_its_socket() {
+    assert_reproduces(
+        "nudlers_105.log",
+        &production_preset("nudlers-two-init-paths.toml"),
+    );
+}
+
+#[test]
+fn the_invariants_catch_nudlers_105s_two_sockets_replacing_each_other() {
+    let (_, _, scenario) = imported("nudlers_105.log");
+    let preset = production_preset("nudlers-two-init-paths.toml");
+    let result = execute(&scenario, &preset, None, &mut |_| {}).expect("runs");
+    for invariant in ["single_socket", "reconnect_cooldown"] {
+        assert!(
+            result.summary.violated.iter().any(|v| v == invariant),
+            "{invariant}: {:?}",
+            result.summary.violated
+        );
     }
+}
+
+#[test]
+fn stable_holds_every_invariant_on_nudlers_105() {
+    assert_stable_holds_all("nudlers_105.log");
+}
+
+#[test]
+fn stable_holds_every_invariant_on_baileys_api_309() {
     assert_stable_holds_all("baileys_api_309.log");
+}
+
+#[test]
+fn the_logs_handshake_time_is_replayed_as_a_slow_handshake() {
+    let (_, inference, scenario) = imported("baileys_api_309.log");
+    let Some(WorldAction::SlowHandshake { delay, .. }) =
+        inference.handshake.as_ref().map(|e| &e.action)
+    else {
+        panic!("{:?}", inference.handshake)
+    };
+    // 150 ms from "connected to WA" to "opened connection to WA", less the
+    // simulated endpoint's own 40 ms.
+    assert_eq!(delay.as_millis(), 110);
+    assert!(
+        matches!(
+            scenario.events.first().map(|e| &e.action),
+            Some(scenario::Action::SlowHandshake { .. })
+        ),
+        "{:?}",
+        scenario.events
+    );
 }
 
 // ---- hostile logs ----
@@ -503,6 +579,55 @@ fn import_out_writes_a_scenario_that_check_can_run() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
     scenario::load(&out_file).expect("the written file is an ordinary scenario");
+}
+
+/// Where `needle` is in `page`, or a failure naming it.
+fn position(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in the page:\n{page}"))
+}
+
+#[test]
+fn the_run_page_and_the_batch_index_show_the_logs_timeline_above_the_simulated_one() {
+    let report =
+        std::env::temp_dir().join(format!("loopguard-import-{}-report", std::process::id()));
+    let _ = std::fs::remove_dir_all(&report);
+    let out_file = report.with_extension("toml");
+    let status = Command::new(env!("CARGO_BIN_EXE_loopguard"))
+        .args(["import", "--check", "--preset"])
+        .arg(fixture("reference-service.toml"))
+        .arg("--report")
+        .arg(&report)
+        .arg("--out")
+        .arg(&out_file)
+        .arg(fixture("reference_console.log"))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let run = report.join("imported_reference_console.reference-service");
+    for (page, link) in [
+        (run.join("index.html"), "href=\"import.html\""),
+        (
+            report.join("index.html"),
+            "href=\"imported_reference_console.reference-service/import.html\"",
+        ),
+    ] {
+        let html = std::fs::read_to_string(&page).unwrap();
+        let section = position(&html, "id=\"log-and-simulation\"");
+        let log_lane = position(&html, ">log</text>");
+        let sim_lane = position(&html, ">simulation (");
+        assert!(
+            section < log_lane && log_lane < sim_lane,
+            "{}: the log's lane comes first",
+            page.display()
+        );
+        assert!(
+            sim_lane < position(&html, "<section class=\"run\""),
+            "{}: before the run's own report",
+            page.display()
+        );
+        assert!(html[section..].contains(link), "{}", page.display());
+    }
 }
 
 /// Lines to build hostile logs from: real fixture lines and nasty ones.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use loopguard::import::{self, fidelity, write::Provenance, InferOptions};
+use loopguard::import::{self, fidelity, write::Provenance, InferOptions, Inference};
 use loopguard::run::{execute, write_run};
 use loopguard::scenario;
 
@@ -110,7 +110,7 @@ pub fn import(args: &ImportArgs<'_>) -> anyhow::Result<ExitCode> {
     })?;
     let result = execute(&scenario, args.preset, None, &mut |_| {})?;
     let folder = write_run(args.report, &result)?;
-    let fidelity = fidelity::compare(&inference.minutes, &result.trace);
+    let fidelity = fidelity::compare_imported(&inference, &result.trace);
     let table = fidelity::table(&fidelity);
     std::fs::write(folder.join("fidelity.md"), &table)
         .with_context(|| format!("{}", folder.display()))?;
@@ -124,6 +124,7 @@ pub fn import(args: &ImportArgs<'_>) -> anyhow::Result<ExitCode> {
     );
     let page_path = folder.join("import.html");
     std::fs::write(&page_path, page).with_context(|| format!("{}", page_path.display()))?;
+    embed_log_timeline(args, &folder, &inference, &result, &fidelity, &scenario)?;
     eprintln!("{table}");
     eprintln!(
         "run: {} ({:?}); log and simulation: {}",
@@ -133,7 +134,7 @@ pub fn import(args: &ImportArgs<'_>) -> anyhow::Result<ExitCode> {
     );
     if fidelity.reproduced() {
         eprintln!(
-            "reproduced: attempts and closes by code within {} % (or {}) of the log",
+            "reproduced: attempts (in all and in each minute) and closes by code within {} % (or {}) of the log, as many sockets open at once",
             fidelity::TOLERANCE_PERCENT,
             fidelity::TOLERANCE_ABSOLUTE
         );
@@ -142,4 +143,54 @@ pub fn import(args: &ImportArgs<'_>) -> anyhow::Result<ExitCode> {
         eprintln!("not reproduced: {}", fidelity.misses.join("; "));
         Ok(ExitCode::from(1))
     }
+}
+
+/// The run's `index.html`, and a batch `index.html` over it in `--report`,
+/// open with the log's timeline above the simulated one.
+fn embed_log_timeline(
+    args: &ImportArgs<'_>,
+    folder: &std::path::Path,
+    inference: &Inference,
+    result: &loopguard::run::RunResult,
+    fidelity: &fidelity::Fidelity,
+    scenario: &scenario::Scenario,
+) -> anyhow::Result<()> {
+    let section = |page: &str| {
+        import::page::section(
+            args.preset,
+            &inference.marks,
+            &fidelity::sim_marks(&result.trace),
+            fidelity,
+            scenario.run_length(),
+            page,
+        )
+    };
+    let index = folder.join("index.html");
+    let run_page =
+        std::fs::read_to_string(&index).with_context(|| format!("{}", index.display()))?;
+    loopguard::output::write_atomic(
+        &index,
+        import::page::embed(&run_page, &section("import.html")).as_bytes(),
+    )
+    .with_context(|| format!("{}", index.display()))?;
+    let run = loopguard::report::FinishedRun {
+        summary: result.summary.clone(),
+        metrics: loopguard::report::run_metrics(&result.summary, &result.trace),
+        timing: None,
+    };
+    loopguard::report::write_batch(args.report, &[run], &[], None)
+        .with_context(|| format!("{}", args.report.display()))?;
+    let batch_index = args.report.join("index.html");
+    let batch_page = std::fs::read_to_string(&batch_index)
+        .with_context(|| format!("{}", batch_index.display()))?;
+    let link = format!(
+        "{}/import.html",
+        loopguard::report::format::url_segment(&result.summary.run)
+    );
+    loopguard::output::write_atomic(
+        &batch_index,
+        import::page::embed(&batch_page, &section(&link)).as_bytes(),
+    )
+    .with_context(|| format!("{}", batch_index.display()))?;
+    Ok(())
 }

@@ -13,12 +13,17 @@
 //! within [`TOLERANCE_PERCENT`] % of the log's count, or within
 //! [`TOLERANCE_ABSOLUTE`] of it for small counts: the simulation's backoff and
 //! handshake times are the preset's, not the service's, so a loop of the
-//! same period drifts by a few cycles over a long log.
+//! same period drifts by a few cycles over a long log. The same tolerance
+//! holds for each minute's attempts (the loop runs at the log's rate, not
+//! only to the log's total), and the most sockets open at once for a user
+//! must be the log's (a preset that adds a second socket is another loop).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::infer::{LogMinute, Mark};
+use std::time::Duration;
+
+use super::infer::{Inference, LogMinute, Mark};
 use crate::trace::{EventKind, TraceEvent};
 
 /// Relative tolerance on totals, in percent.
@@ -43,10 +48,16 @@ impl Fidelity {
 
 /// The simulation's minutes, read from its trace.
 pub fn sim_minutes(trace: &[TraceEvent], minutes: usize) -> Vec<LogMinute> {
+    sim_minutes_until(trace, minutes, Duration::MAX)
+}
+
+/// The simulation's minutes up to scenario time `end` (the log's last
+/// line: what came after it, the log does not show).
+pub fn sim_minutes_until(trace: &[TraceEvent], minutes: usize, end: Duration) -> Vec<LogMinute> {
     let mut rows = vec![LogMinute::default(); minutes];
     let mut open: BTreeMap<String, u32> = BTreeMap::new();
     let mut owner: BTreeMap<u64, String> = BTreeMap::new();
-    for e in trace {
+    for e in trace.iter().take_while(|e| e.at <= end) {
         let Ok(m) = usize::try_from(e.at.as_secs() / 60) else {
             continue;
         };
@@ -110,9 +121,28 @@ pub fn sim_marks(trace: &[TraceEvent]) -> Vec<Mark> {
     marks
 }
 
-/// Compares the log with a simulation's trace.
+/// Compares the log with a simulation's trace, up to the log's last line:
+/// a log excerpt that stops in the middle of a loop says nothing of what
+/// came after it (enudler/nudlers#105's ends 40 s into its second minute).
+/// The simulation is compared until [`END_GRACE`] after that line, room for
+/// its last reply to land a moment after the log's.
+pub fn compare_imported(inference: &Inference, trace: &[TraceEvent]) -> Fidelity {
+    compare_until(&inference.minutes, trace, inference.log_end + END_GRACE)
+}
+
+/// How long after the log's last line the simulation is still compared: a
+/// loop at the log's period runs a few seconds ahead or behind over a long
+/// log (the reference's last 440 comes 1.6 s after the log's).
+pub const END_GRACE: Duration = Duration::from_secs(5);
+
+/// Compares the log with a simulation's whole trace.
 pub fn compare(log: &[LogMinute], trace: &[TraceEvent]) -> Fidelity {
-    let sim = sim_minutes(trace, log.len());
+    compare_until(log, trace, Duration::MAX)
+}
+
+/// Compares the log with a simulation's trace up to scenario time `end`.
+pub fn compare_until(log: &[LogMinute], trace: &[TraceEvent], end: Duration) -> Fidelity {
+    let sim = sim_minutes_until(trace, log.len(), end);
     let total = |rows: &[LogMinute]| rows.iter().map(|r| r.attempts).sum::<u32>();
     let closes = |rows: &[LogMinute]| {
         let mut all: BTreeMap<u16, u32> = BTreeMap::new();
@@ -127,6 +157,21 @@ pub fn compare(log: &[LogMinute], trace: &[TraceEvent]) -> Fidelity {
     let (la, sa) = (total(log), total(&sim));
     if !within(la, sa) {
         misses.push(format!("attempts: log {la}, simulation {sa}"));
+    }
+    for (m, (l, s)) in log.iter().zip(&sim).enumerate() {
+        if !within(l.attempts, s.attempts) {
+            misses.push(format!(
+                "attempts in minute {m}: log {}, simulation {}",
+                l.attempts, s.attempts
+            ));
+        }
+    }
+    let most = |rows: &[LogMinute]| rows.iter().map(|r| r.max_sockets).max().unwrap_or(0);
+    let (ls, ss) = (most(log), most(&sim));
+    if ls != ss {
+        misses.push(format!(
+            "most sockets open at once: log {ls}, simulation {ss}"
+        ));
     }
     let (lc, sc) = (closes(log), closes(&sim));
     for (code, n) in &lc {

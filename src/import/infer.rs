@@ -105,6 +105,12 @@ pub enum WorldAction {
         child: Option<String>,
         child_type: Option<String>,
     },
+    /// Each hello is answered `delay` late for `duration`: the log's
+    /// handshakes took that much longer than the simulated endpoint's.
+    SlowHandshake {
+        delay: Duration,
+        duration: Duration,
+    },
 }
 
 /// One event of the scenario, with the log lines it came from.
@@ -176,6 +182,13 @@ pub struct Inference {
     pub marks: Vec<Mark>,
     /// Records used (after the window).
     pub records: usize,
+    /// Scenario time of the log's last line kept: `--check` compares up to
+    /// it.
+    pub log_end: Duration,
+    /// The log's handshake time, when it is longer than the simulated
+    /// endpoint's: a `slow_handshake` over the whole log, written before
+    /// the other events (see [`handshake`](super::handshake)).
+    pub handshake: Option<WorldEvent>,
 }
 
 /// Why an inference could not be made.
@@ -282,6 +295,7 @@ pub fn infer(set: &LogSet, options: &InferOptions) -> Result<Inference, InferErr
     tabs(&records, &map, &mut out);
     minutes(&records, &users, &map, &mut out);
     let last = records.last().map_or(0, |r| map.at(r.at_ms));
+    out.log_end = dur(last);
     let end_of_events = out
         .events
         .iter()
@@ -293,6 +307,7 @@ pub fn infer(set: &LogSet, options: &InferOptions) -> Result<Inference, InferErr
         })
         .max()
         .unwrap_or(0);
+    slow_handshake(&records, &users, dur(last.max(end_of_events)), &mut out);
     let minutes = (last.max(end_of_events) / 60_000) + 2;
     out.duration = Duration::from_secs(u64::try_from(minutes).unwrap_or(u64::MAX / 60) * 60);
     if out.duration > MAX_SPAN {
@@ -312,10 +327,45 @@ pub fn infer(set: &LogSet, options: &InferOptions) -> Result<Inference, InferErr
     Ok(out)
 }
 
+/// The log's handshakes, when longer than the simulated endpoint's: one
+/// `slow_handshake` from 0 until `end` (the last record or event).
+fn slow_handshake(records: &[Record], users: &[String], end: Duration, out: &mut Inference) {
+    let Some((median, opens, count)) = super::handshake::measured(records, users) else {
+        return;
+    };
+    let Some(delay) = super::handshake::extra_delay(median) else {
+        return;
+    };
+    let fmt = crate::scenario::format_duration;
+    out.inferred.push(format!(
+        "the endpoint's handshake: {} from an attempt to its open (median of {count}), answered {} late by a `slow_handshake` (the simulated one takes about {}).",
+        fmt(median),
+        fmt(delay),
+        fmt(super::handshake::SIMULATED_HANDSHAKE)
+    ));
+    out.handshake = Some(WorldEvent {
+        at: Duration::ZERO,
+        action: WorldAction::SlowHandshake {
+            delay,
+            duration: end + Duration::from_secs(1),
+        },
+        lines: opens.iter().map(|i| quote_of(&records[*i])).collect(),
+        line_count: count,
+        why: format!(
+            "{count} handshakes (an attempt to its open) took {} (median) where the simulated endpoint answers in about {}: each hello is answered {} late",
+            fmt(median),
+            fmt(super::handshake::SIMULATED_HANDSHAKE),
+            fmt(delay)
+        ),
+    });
+}
+
 /// How long an action's window lasts.
 pub fn action_length(action: &WorldAction) -> Duration {
     match action {
-        WorldAction::Churn { duration, .. } | WorldAction::Partition { duration } => *duration,
+        WorldAction::Churn { duration, .. }
+        | WorldAction::Partition { duration }
+        | WorldAction::SlowHandshake { duration, .. } => *duration,
         _ => Duration::ZERO,
     }
 }

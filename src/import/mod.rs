@@ -11,6 +11,7 @@
 //! - [`line`] reads each line of each log into a [`Record`](record::Record):
 //!   Baileys' pino JSON lines ([`pino`]) or the reference service's console
 //!   lines ([`console`]); anything else is skipped and counted;
+//! - [`handshake`] measures the endpoint's handshake time the log shows;
 //! - [`close_code`] resolves a close's code in Baileys' own order;
 //! - [`infer`] turns the records into world events, keyed by instance
 //!   (pid and hostname) and user;
@@ -24,6 +25,7 @@ pub mod close_code;
 pub mod console;
 mod error;
 pub mod fidelity;
+pub mod handshake;
 pub mod infer;
 pub mod line;
 pub mod page;

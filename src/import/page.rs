@@ -93,15 +93,8 @@ fn lane(out: &mut String, top: f64, label: &str, marks: &[Mark], span: Duration)
     );
 }
 
-/// The page's HTML.
-pub fn html(
-    title: &str,
-    preset: &str,
-    log: &[Mark],
-    sim: &[Mark],
-    f: &Fidelity,
-    span: Duration,
-) -> String {
+/// The two lanes, the log's above the simulation's, as an inline SVG.
+fn timelines(preset: &str, log: &[Mark], sim: &[Mark], span: Duration) -> String {
     let mut svg = String::new();
     let height = 2.0 * LANE + 40.0;
     let _ = writeln!(
@@ -127,15 +120,34 @@ pub fn html(
         );
     }
     svg.push_str("</svg>\n");
-    let verdict = if f.reproduced() {
+    svg
+}
+
+fn verdict(f: &Fidelity) -> String {
+    if f.reproduced() {
         format!(
-            "reproduced: attempts and closes by code within {} % (or {}) of the log",
+            "reproduced: attempts (in all and in each minute) and closes by code within {} % (or {}) of the log, as many sockets open at once",
             fidelity::TOLERANCE_PERCENT,
             fidelity::TOLERANCE_ABSOLUTE
         )
     } else {
         format!("not reproduced: {}", escape(&f.misses.join("; ")))
-    };
+    }
+}
+
+const LEGEND: &str = "Green: sockets open for the user (red where two or more are open at once). Ticks: closes, coloured by code (440 red, 401/403/411 purple, 408/428 amber, 515 blue).";
+
+/// The page's HTML.
+pub fn html(
+    title: &str,
+    preset: &str,
+    log: &[Mark],
+    sim: &[Mark],
+    f: &Fidelity,
+    span: Duration,
+) -> String {
+    let svg = timelines(preset, log, sim, span);
+    let verdict = verdict(f);
     let mut rows = String::new();
     for line in fidelity::table(f).lines().skip(2) {
         let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
@@ -154,7 +166,7 @@ pub fn html(
 <style>body{{font-family:sans-serif;margin:1.5em;max-width:1000px}}table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:2px 8px;text-align:right}}</style>
 </head><body>
 <h1>{title}</h1>
-<p>Above: what the log shows. Below: the imported scenario simulated with <code>{preset}</code>. Green: sockets open for the user (red where two or more are open at once). Ticks: closes, coloured by code (440 red, 401/403/411 purple, 408/428 amber, 515 blue).</p>
+<p>Above: what the log shows. Below: the imported scenario simulated with <code>{preset}</code>. {LEGEND}</p>
 {svg}<p><strong>{verdict}</strong></p>
 <table><tr><th>minute</th><th>attempts (log / sim)</th><th>closes by code (log / sim)</th><th>sockets open (log / sim)</th></tr>
 {rows}</table>
@@ -163,4 +175,79 @@ pub fn html(
         title = escape(title),
         preset = escape(preset),
     )
+}
+
+/// The log's timeline above the simulated one, as a section for the run's
+/// own `index.html` and the batch's: what a user opens first shows the log
+/// beside the simulation, linking to `page` (the run's `import.html`, with
+/// the minute-by-minute table).
+pub fn section(
+    preset: &str,
+    log: &[Mark],
+    sim: &[Mark],
+    f: &Fidelity,
+    span: Duration,
+    page: &str,
+) -> String {
+    format!(
+        r##"<section class="import-check" id="log-and-simulation">
+<h2>The log and its simulation</h2>
+<p>Above: what the log shows. Below: the imported scenario simulated with <code>{preset}</code>. {LEGEND} <a href="{page}">Minute by minute: log and simulation</a>.</p>
+{svg}<p><strong>{verdict}</strong></p>
+</section>
+"##,
+        preset = escape(preset),
+        page = escape(page),
+        svg = timelines(preset, log, sim, span),
+        verdict = verdict(f),
+    )
+}
+
+/// `page` (a report page) with `section` at the top of its `<main>`, after
+/// the page's opening line or banner: the first thing a user sees.
+pub fn embed(page: &str, section: &str) -> String {
+    let Some(main) = page.find("<main>\n").map(|i| i + "<main>\n".len()) else {
+        return page.to_owned();
+    };
+    let rest = &page[main..];
+    // After the back link of a run's page, or the banner of a batch's.
+    let after = [
+        ("<p class=\"small\">", "</p>\n"),
+        ("<div class=\"banner", "</div>\n"),
+    ]
+    .iter()
+    .find(|(open, _)| rest.starts_with(open))
+    .and_then(|(_, close)| rest.find(close).map(|i| main + i + close.len()))
+    .unwrap_or(main);
+    let mut out = String::with_capacity(page.len() + section.len());
+    out.push_str(&page[..after]);
+    out.push_str(section);
+    out.push_str(&page[after..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_section_goes_after_the_run_pages_back_link() {
+        let page =
+            "<body>\n<main>\n<p class=\"small\"><a>back</a></p>\n<section>run</section>\n</main>";
+        let out = embed(page, "<section>log</section>\n");
+        assert_eq!(
+            out,
+            "<body>\n<main>\n<p class=\"small\"><a>back</a></p>\n<section>log</section>\n<section>run</section>\n</main>"
+        );
+    }
+
+    #[test]
+    fn a_section_goes_after_the_batch_pages_banner() {
+        let page = "<main>\n<div class=\"banner pass\">\n<h1>r</h1>\n</div>\n<h2>runs</h2>";
+        let out = embed(page, "<s/>");
+        assert_eq!(
+            out,
+            "<main>\n<div class=\"banner pass\">\n<h1>r</h1>\n</div>\n<s/><h2>runs</h2>"
+        );
+    }
 }

@@ -118,7 +118,7 @@ pub fn to_scenario_text(inference: &Inference, from: &Provenance<'_>) -> String 
     let description = format!(
         "Imported from {}: the outside world as the log shows it ({} events). Run it with the preset that models the service, and with stable.",
         logs.files.iter().map(|p| base_name(p)).collect::<Vec<_>>().join(", "),
-        inference.events.len()
+        inference.events.len() + usize::from(inference.handshake.is_some())
     );
     let _ = writeln!(out, "description = {}", toml_str(&description));
     let _ = writeln!(
@@ -142,7 +142,7 @@ pub fn to_scenario_text(inference: &Inference, from: &Provenance<'_>) -> String 
             toml_str(&format_duration(every))
         );
     }
-    for event in &inference.events {
+    for event in inference.handshake.iter().chain(&inference.events) {
         write_event(&mut out, event, &logs.files);
     }
     let _ = writeln!(
@@ -254,6 +254,14 @@ fn write_event(out: &mut String, event: &WorldEvent, files: &[PathBuf]) {
                 out,
                 "action = \"close\"\nuser = {}\ncode = {code}",
                 toml_str(user)
+            );
+        }
+        WorldAction::SlowHandshake { delay, duration } => {
+            let _ = writeln!(
+                out,
+                "action = \"slow_handshake\"\ndelay = {}\nduration = {}",
+                d(*delay),
+                d(*duration)
             );
         }
         WorldAction::Logout { user } => {

@@ -74,8 +74,14 @@ struct Inner {
     /// The reference's `connectionLocks`: users with an attempt in its
     /// connecting phase.
     locks: Mutex<BTreeSet<String>>,
-    next_session: Mutex<u64>,
+    /// Shared with the instance's other init paths' supervisors
+    /// (`init_paths_own_sessions`), so session ids stay unique.
+    next_session: Arc<Mutex<u64>>,
     rng: Mutex<ChaCha8Rng>,
+    /// Seeds the other init paths' jitter (see [`Supervisor::init_path`]).
+    seed: u64,
+    /// The supervisors of the instance's other init paths, halted with it.
+    init_paths: Mutex<Vec<Supervisor>>,
     /// Every task this instance spawned, so that `halt` can stop them.
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
     /// Called when the process exits on a close code.
@@ -100,13 +106,15 @@ impl Supervisor {
         Supervisor {
             inner: Arc::new(Inner {
                 rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.seed)),
+                seed: config.seed,
+                init_paths: Mutex::new(Vec::new()),
                 policy: config.policy,
                 events,
                 dialer,
                 store,
                 sessions: Mutex::new(BTreeMap::new()),
                 locks: Mutex::new(BTreeSet::new()),
-                next_session: Mutex::new(0),
+                next_session: Arc::new(Mutex::new(0)),
                 tasks: Mutex::new(Vec::new()),
                 exit_hook: Mutex::new(None),
                 idle_timers: Default::default(),
@@ -141,9 +149,10 @@ impl Supervisor {
     /// Starts the instance: connects its enabled, paired users at once, then
     /// runs the auto-reconnector. Must be called inside a tokio runtime.
     pub fn start(&self) {
-        // Each init path connects the enabled users; two race (init_paths).
-        for _ in 0..self.policy().init_paths.max(1) {
-            self.connect_enabled(AttemptCause::Startup);
+        // Each init path connects the enabled users; two race (init_paths),
+        // in one session map or each in its own (init_paths_own_sessions).
+        for path in 0..self.policy().init_paths.max(1) {
+            self.init_path(path).connect_enabled(AttemptCause::Startup);
         }
         if self.policy().auto_reconnect {
             self.spawn(super::reconnector::run(self.clone()));
@@ -162,6 +171,47 @@ impl Supervisor {
         for task in lock(&self.inner.tasks).drain(..) {
             task.abort();
         }
+        for path in lock(&self.inner.init_paths).iter() {
+            path.halt();
+        }
+    }
+
+    /// A supervisor of this instance for another init path: its own session
+    /// map, locks and close handling, sharing the instance's policy, store,
+    /// dialer, trace and session ids; halted with this one, and its exit on
+    /// a close code is the instance's.
+    pub(super) fn new_init_path(&self, path: u32) -> Supervisor {
+        let seed = self.inner.seed ^ u64::from(path).rotate_left(32);
+        let sibling = Supervisor {
+            inner: Arc::new(Inner {
+                rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
+                seed,
+                init_paths: Mutex::new(Vec::new()),
+                policy: self.inner.policy.clone(),
+                events: self.inner.events.clone(),
+                dialer: self.inner.dialer.clone(),
+                store: self.inner.store.clone(),
+                sessions: Mutex::new(BTreeMap::new()),
+                locks: Mutex::new(BTreeSet::new()),
+                next_session: self.inner.next_session.clone(),
+                tasks: Mutex::new(Vec::new()),
+                exit_hook: Mutex::new(None),
+                idle_timers: Default::default(),
+            }),
+        };
+        let instance = Arc::downgrade(&self.inner);
+        sibling.on_exit(move || {
+            if let Some(inner) = instance.upgrade() {
+                let instance = Supervisor { inner };
+                instance.halt();
+                let hook = lock(&instance.inner.exit_hook).clone();
+                if let Some(hook) = hook {
+                    hook();
+                }
+            }
+        });
+        lock(&self.inner.init_paths).push(sibling.clone());
+        sibling
     }
 
     pub(crate) fn spawn<F>(&self, fut: F) -> tokio::task::AbortHandle

@@ -6,6 +6,7 @@
 
 mod connection;
 pub mod events;
+mod init_paths;
 mod leak;
 mod manager;
 pub mod policy;

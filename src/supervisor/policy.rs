@@ -107,6 +107,14 @@ pub struct Policy {
     /// Default: 1.
     #[serde(default = "one")]
     pub init_paths: u32,
+    /// Each init path beyond the first owns the user's session: its own
+    /// socket, session state and close handler, as two clients created by
+    /// two code paths for one user are (enudler/nudlers#105: each handler
+    /// reconnects on 440, so the two sockets replace each other for ever).
+    /// False: the init paths share one session map, and a later connect
+    /// takes the user's session over. Default: false.
+    #[serde(default)]
+    pub init_paths_own_sessions: bool,
     /// On these close codes the supervisor deletes the user's stored
     /// credentials (baileys-api#330: the rolling-deploy loser's 440).
     /// Default: none.
