@@ -28,15 +28,15 @@ bench: build
 
 # Mutation testing of the supervisor with the scenario gate (tests/shipped_scenarios.rs on the
 # fast engine, every shipped scenario and preset) as the test that must fail. Not part of `make test`: a full
-# run is long on 2 cores; pass e.g. MUTANTS_ARGS="--shard 0/8" or "--file src/supervisor/reconnector.rs".
+# run is long on 2 cores. Built with the `mutants` profile (Cargo.toml). Pass e.g. MUTANTS_ARGS="--shard 0/8" or "--file src/supervisor/reconnector.rs".
 # Results: reports/mutants.out/{caught,missed,timeout,unviable}.txt and reports/mutants-score.txt.
 MUTANTS_ARGS ?=
 mutants:
 	@command -v cargo-mutants >/dev/null || $(CARGO) install --locked cargo-mutants
 	@mkdir -p reports
 	-LOOPGUARD_GATE_ENGINE=fast $(CARGO) mutants --in-place --baseline skip --timeout 300 \
-		--file 'src/supervisor/**' --output reports $(MUTANTS_ARGS) \
-		-- --release --features test-faults --test shipped_scenarios -- --skip same_verdicts_on_the_fast_engine
+		--profile mutants --file 'src/supervisor/**' --output reports $(MUTANTS_ARGS) \
+		-- --features test-faults --test shipped_scenarios -- --skip same_verdicts_on_the_fast_engine
 	@cd reports/mutants.out && c=$$(wc -l < caught.txt) && m=$$(wc -l < missed.txt) && \
 		t=$$(wc -l < timeout.txt) && u=$$(wc -l < unviable.txt) && \
 		echo "caught $$c, missed $$m, timed out $$t, unviable $$u; score $$(( 100 * c / (c + m + t > 0 ? c + m + t : 1) ))% (caught / caught+missed+timed out)" \
