@@ -183,9 +183,7 @@ pub fn execute_with(
         faults_end: faults_end(scenario, &output.trace),
         // A runaway run is judged up to where it was stopped, not on the
         // silence after it.
-        run_end: output
-            .runaway
-            .map_or_else(|| scenario.run_length(), |r| r.at),
+        run_end: output.runaway.map_or(output.run_end, |r| r.at),
     };
     if test_faults::active_for("run_panics_in_oracle", &scenario.name) {
         panic!("test fault run_panics_in_oracle: the oracle panicked");
@@ -208,7 +206,7 @@ pub fn execute_with(
         source: scenario.source.display().to_string(),
         preset: preset.to_string(),
         seed,
-        run_length_ms: crate::util::ms(scenario.run_length()),
+        run_length_ms: crate::util::ms(output.run_end),
         faults_end_ms: crate::util::ms(ctx.faults_end),
         users: scenario.users.iter().map(|u| u.id.clone()).collect(),
         instances: output.instances,

@@ -175,3 +175,33 @@ fn the_fast_engine_gives_byte_identical_traces_for_the_same_seed() {
         assert!(csv() == csv(), "{name}: two fast runs from one seed differ");
     }
 }
+
+/// Seed 571 of `explore --preset stable`: four refusals outlast a partition
+/// and are used one per 90 s by stable's auto-reconnector, long after the
+/// scripted end. Each engine ends the run exactly a quiet tail after the
+/// refusal fault's real end, so recovery is judged over the whole window.
+#[test]
+fn a_fault_that_outlasts_the_script_lengthens_the_run_by_the_quiet_tail_on_both_engines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let s = load(&root.join("scenarios/found/stable-explore-571b.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let scripted = u64::try_from(s.run_length().as_millis()).unwrap_or(u64::MAX);
+    let tail = u64::try_from(s.quiet_tail.as_millis()).unwrap_or(u64::MAX);
+    for engine in [Engine::Fast, Engine::Turmoil] {
+        let run = execute_on(engine, &s, "stable", None, &mut |_| {})
+            .unwrap_or_else(|e| panic!("{engine:?}: {e}"))
+            .summary;
+        assert!(
+            run.faults_end_ms + tail > scripted,
+            "{engine:?}: the refusals ended at {} ms, within the script",
+            run.faults_end_ms
+        );
+        assert_eq!(run.run_length_ms, run.faults_end_ms + tail, "{engine:?}");
+        assert_eq!(
+            run.verdict.word(),
+            "pass",
+            "{engine:?}: {:?}",
+            run.violations
+        );
+    }
+}

@@ -560,6 +560,45 @@ mod reconnect_cooldown {
     }
 
     #[test]
+    fn a_socket_dropped_by_its_hosts_crash_is_no_disconnect_for_the_auto_reconnector() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        // The crash's teardown drops the socket; the endpoint sees the peer go.
+        t.close(100_000, 1);
+        t.crash(100_000, "app-1");
+        t.ep_close(100_000, 1, None);
+        t.started(101_000, "app-1");
+        t.attempt(131_000, "app-1", ALICE, 1, AttemptCause::Auto);
+        t.connect(131_000, "app-1", ALICE, 2);
+        none(check(&ReconnectCooldown, &t));
+    }
+
+    #[test]
+    fn a_disconnect_the_client_saw_before_its_host_crashed_still_holds_the_auto_reconnector_off() {
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        let last = t.drop_link(90_000, 1, Some(428));
+        t.attempt(92_000, "app-1", ALICE, 2, AttemptCause::Backoff);
+        t.connect(92_000, "app-1", ALICE, 2);
+        t.close(100_000, 2);
+        t.crash(100_000, "app-1");
+        t.started(101_000, "app-1");
+        let auto = t.attempt(131_000, "app-1", ALICE, 1, AttemptCause::Auto);
+        let v = only(
+            check(&ReconnectCooldown, &t),
+            "reconnect_cooldown",
+            131_000,
+            t.ev(&[last + 1, auto]),
+        );
+        assert!(
+            v.message
+                .contains("41.0 s after the user's last disconnect"),
+            "{}",
+            v.message
+        );
+    }
+
+    #[test]
     fn an_auto_attempt_that_opened_a_socket_too_soon_after_a_440_is_reported_once() {
         let mut t = Trace::default();
         t.connect(1_000, "app-1", ALICE, 1);

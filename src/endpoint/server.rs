@@ -653,6 +653,8 @@ impl Inner {
         // A refusal is consumed by every hello it meets, even one that an
         // unavailable endpoint would have refused anyway.
         let code = if let Some((code, last)) = state.accounts.take_refusal(user) {
+            // The refusal fault is at work: the run waits a quiet tail past it.
+            self.recorder.note_fault_activity();
             if last {
                 // Only now is the scripted fault over: the harness judges
                 // recovery from here.

@@ -22,7 +22,11 @@ use super::{Invariant, Params, RunContext, Violation};
 /// disconnect: the last time its client sockets dropped to none, or the last
 /// endpoint close of one of its sockets; one violation per disconnect, and
 /// none for an attempt that (a) already reported through the socket it
-/// opened.
+/// opened. A client socket dropped by its own host's crash is no disconnect:
+/// the process that held it saw no close code and is gone, and the cooldown
+/// is about what a client saw (the reference's remedy for a stuck user is
+/// even to restart the server so it reconnects at once). A close code the
+/// client saw before its host went down still counts, in (a) and (b).
 pub struct ReconnectCooldown;
 
 const ID: &str = "reconnect_cooldown";
@@ -160,6 +164,7 @@ fn auto_after_disconnect(
 ) -> Vec<Violation> {
     // (row, what) of every disconnect.
     let mut disconnects: Vec<(usize, String)> = Vec::new();
+    let crashes = crashes(trace);
     let mut steps: Vec<(usize, bool, u64)> = Vec::new();
     for s in &ut.client_sockets {
         steps.push((s.opened_row, true, s.conn));
@@ -174,7 +179,8 @@ fn auto_after_disconnect(
             open += 1;
         } else {
             open = open.saturating_sub(1);
-            if open == 0 {
+            let crashed = crashes.contains(&(trace[row].host.as_str(), trace[row].at));
+            if open == 0 && !crashed {
                 disconnects.push((
                     row,
                     format!("conn {conn} closed client-side, leaving none open"),
@@ -222,4 +228,17 @@ fn auto_after_disconnect(
         out.push(violation(ID, at, user, message, trace, &[*d_row, row]));
     }
     out
+}
+
+/// (host, time) of every crash of an app host, scripted or its own exit: the
+/// host's sockets are closed client-side at that very time, in the crash's
+/// teardown.
+fn crashes(trace: &[TraceEvent]) -> BTreeSet<(&str, Duration)> {
+    trace
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::InstanceCrashed { instance } => Some((instance.as_str(), e.at)),
+            _ => None,
+        })
+        .collect()
 }

@@ -20,7 +20,8 @@
 //! What production problem this reproduces."""   # default: empty
 //! seed = 7                       # default: 1
 //! duration = "30m"               # scripted part of the run; default 10m
-//! quiet_tail = "5m"              # fault-free time kept at the end; default 5m
+//! quiet_tail = "5m"              # fault-free time kept at the end (after a fault's real end
+//!                                 # too, or its latest refusal used); default 5m
 //! restart_delay = "10s"          # an app that exits on its own (exit_on_codes) is
 //!                                # restarted this long after; default 100ms (Docker's)
 //! tick = "10ms"                  # turmoil tick, 1ms..=1s; default 10ms

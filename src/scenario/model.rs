@@ -431,4 +431,17 @@ impl Scenario {
             .max(self.faults_end())
             .saturating_add(self.quiet_tail)
     }
+
+    /// When a run really ends: [`Scenario::run_length`], or later when a
+    /// fault outlasted the script (a refusal ends only when its last refused
+    /// connect comes), so that the quiet tail always follows the last thing
+    /// a fault did: its real end, or the use of one of its refusals (while
+    /// the supervisor keeps trying, the run waits for the rest). Both
+    /// engines end their runs here.
+    pub fn run_end(&self, last_fault_activity: Option<Duration>) -> Duration {
+        let scripted = self.run_length();
+        last_fault_activity.map_or(scripted, |end| {
+            scripted.max(end.saturating_add(self.quiet_tail))
+        })
+    }
 }

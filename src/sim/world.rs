@@ -38,6 +38,10 @@ pub struct RunOutput {
     pub instances: Vec<String>,
     /// Set when the trace passed a cap and the run was stopped there.
     pub runaway: Option<Runaway>,
+    /// When the run ended: [`Scenario::run_end`] of the last fault's real
+    /// end (the scenario's `run_length` unless a fault outlasted the script;
+    /// a runaway run stopped earlier, at its `runaway.at`).
+    pub run_end: Duration,
 }
 
 /// Registers app host `app-N` on a simulation.
@@ -104,7 +108,6 @@ pub fn run_guarded(
     guard: TraceGuard,
     progress: &mut dyn FnMut(Duration),
 ) -> Result<RunOutput, SimError> {
-    let run_length = scenario.run_length();
     let clock = Arc::new(TurmoilClock::default());
     let recorder = Recorder::guarded(clock.clone(), guard).map_err(SimError::trace_sink)?;
     let faults = super::faults::RunFaults::for_scenario(&scenario.name);
@@ -123,7 +126,7 @@ pub fn run_guarded(
         .rng_seed(seed)
         .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
         .tick_duration(scenario.tick)
-        .simulation_duration(run_length + Duration::from_secs(3600))
+        .simulation_duration(simulation_limit(scenario))
         .min_message_latency(scenario.network.min_latency)
         .max_message_latency(scenario.network.max_latency)
         .tcp_capacity(super::capacity::tcp_capacity(scenario))
@@ -292,7 +295,7 @@ pub fn run_guarded(
     let mut steps = 0u64;
     loop {
         let now = driver.sim.elapsed();
-        if now >= run_length {
+        if now >= scenario.run_end(driver.recorder.last_fault_activity()) {
             break;
         }
         driver.clock.set_driver_time(now);
@@ -326,14 +329,27 @@ pub fn run_guarded(
         .recorder
         .finish_stream()
         .map_err(SimError::trace_sink)?;
-    progress(run_length);
+    let run_end = scenario.run_end(driver.recorder.last_fault_activity());
+    progress(run_end);
     let mut trace = driver.recorder.take();
     super::order::in_time_order(&mut trace);
     Ok(RunOutput {
         runaway: driver.recorder.runaway(),
         trace,
         instances: driver.instances,
+        run_end,
     })
+}
+
+/// turmoil's own limit on the run: past the longest the run can last (each
+/// fault that ends on its own may push the end a quiet tail further), plus
+/// an hour's margin, so the driver always ends the run first.
+fn simulation_limit(scenario: &Scenario) -> Duration {
+    let events = u32::try_from(scenario.timeline().len()).unwrap_or(u32::MAX);
+    scenario
+        .run_length()
+        .saturating_add(scenario.quiet_tail.saturating_mul(events))
+        .saturating_add(Duration::from_secs(3600))
 }
 
 async fn browser_host(

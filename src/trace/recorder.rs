@@ -36,6 +36,10 @@ struct Log {
     /// Rows of a host being torn down, held back until they can be put in
     /// a fixed order (see [`Recorder::teardown`]).
     held: Option<Vec<TraceEvent>>,
+    /// The latest sign of a fault at work: a `fault_ended` row, or a
+    /// refusal used ([`Recorder::note_fault_activity`]). A fault that
+    /// outlasts the script (refusals used up late) lengthens the run.
+    last_fault_activity: Option<Duration>,
 }
 
 impl Recorder {
@@ -63,6 +67,7 @@ impl Recorder {
                 sink,
                 streamed: 0,
                 held: None,
+                last_fault_activity: None,
             })),
             clock,
         }
@@ -80,6 +85,9 @@ impl Recorder {
         if !log.caps.admit(at) {
             return;
         }
+        if matches!(kind, EventKind::FaultEnded { .. }) {
+            log.note_fault_activity(at);
+        }
         let event = TraceEvent {
             at,
             host: host.to_string(),
@@ -90,6 +98,21 @@ impl Recorder {
             Some(held) => held.push(event),
             None => log.events.push(event),
         }
+    }
+
+    /// When a fault last acted or ended, if one did (kept as rows are
+    /// recorded, so the driver reads it between steps without a scan).
+    pub fn last_fault_activity(&self) -> Option<Duration> {
+        self.lock().last_fault_activity
+    }
+
+    /// A fault acted now without ending (the endpoint used one of several
+    /// refusals): the run lasts at least a quiet tail past this moment, so a
+    /// supervisor that keeps trying at its cooldown's pace gets to use the
+    /// rest. No row: the refused connect's own rows show it.
+    pub fn note_fault_activity(&self) {
+        let at = truncate_to_ms(self.clock.now());
+        self.lock().note_fault_activity(at);
     }
 
     /// The cap this run passed, if it did.
@@ -164,6 +187,12 @@ impl Recorder {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Log {
+    fn note_fault_activity(&mut self, at: Duration) {
+        self.last_fault_activity = Some(self.last_fault_activity.map_or(at, |t| t.max(at)));
     }
 }
 

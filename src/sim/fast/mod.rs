@@ -170,7 +170,6 @@ async fn direct(
     guard: TraceGuard,
     progress: &mut dyn FnMut(Duration),
 ) -> Result<RunOutput, SimError> {
-    let run_length = scenario.run_length();
     let clock = Arc::new(TokioClock::start());
     let origin = tokio::time::Instant::now();
     let recorder = Recorder::guarded(clock.clone(), guard).map_err(SimError::trace_sink)?;
@@ -255,16 +254,20 @@ async fn direct(
 
     let mut steps = 0u64;
     loop {
+        // Read again after every wake: a fault that ended on its own
+        // meanwhile (a refusal used up) moves the end later.
+        let run_end = scenario.run_end(d.recorder.last_fault_activity());
         let next = d
             .schedule
             .first_key_value()
-            .map_or(run_length, |((at, _), _)| *at)
-            .min(run_length)
+            .map_or(run_end, |((at, _), _)| *at)
+            .min(run_end)
             .min(d.clock.now() + GUARD_PERIOD);
         tokio::time::sleep_until(origin + next).await;
         let now = d.clock.now();
         d.recorder.stream().map_err(SimError::trace_sink)?;
-        if now >= run_length || d.recorder.runaway().is_some() {
+        let run_end = scenario.run_end(d.recorder.last_fault_activity());
+        if now >= run_end || d.recorder.runaway().is_some() {
             break;
         }
         while let Some(entry) = d.schedule.first_entry() {
@@ -281,7 +284,8 @@ async fn direct(
     }
     d.recorder.record(SIM, None, EventKind::RunEnded {});
     d.recorder.finish_stream().map_err(SimError::trace_sink)?;
-    progress(run_length);
+    let run_end = scenario.run_end(d.recorder.last_fault_activity());
+    progress(run_end);
     let runaway = d.recorder.runaway();
     let trace = d.recorder.take();
     for app in d.apps.values() {
@@ -291,6 +295,7 @@ async fn direct(
         trace,
         instances: d.instances,
         runaway,
+        run_end,
     })
 }
 
