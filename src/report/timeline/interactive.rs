@@ -133,7 +133,7 @@ pub fn write_data(
     for e in trace {
         index_of(&mut hosts, e.host.as_str());
         let name = e.kind.name();
-        if !kinds.iter().any(|x| *x == name) {
+        if !kinds.contains(&name) {
             kinds.push(name);
         }
     }
