@@ -314,6 +314,72 @@ fn delay_ms(n: u32) -> u64 {
     (2_000u64 << (n - 1)).min(60_000)
 }
 
+// ---------------------------------------------------------------- settles
+
+mod settles {
+    use super::*;
+    use loopguard::invariants::Settles;
+
+    /// Alice connected at 1 s, a partition from 99 s to 300 s cuts her
+    /// socket at 100 s, and the run's faults end at 300 s.
+    fn cut_at_100_s(t: &mut Trace) -> RunContext {
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.fault(99_000, 300_000, FaultKind::Partition, None);
+        t.drop_link(100_000, 1, Some(428));
+        ctx_for(&[ALICE], 300, 600)
+    }
+
+    #[test]
+    fn a_persons_press_starts_a_new_episode_whose_backoff_attempts_the_budget_allows() {
+        let mut t = Trace::default();
+        let ctx = cut_at_100_s(&mut t);
+        let (_, last) = failing_backoffs(&mut t, 100_000, 1, 4);
+        t.press(last + 1_000, ALICE, true);
+        t.attempt(last + 1_040, "app-1", ALICE, 2, AttemptCause::Manual);
+        t.dial_failed(last + 1_040, "app-1", ALICE);
+        // Nine attempts between 102 s and 161 s: four of the first episode,
+        // the press's own and four of the episode it started.
+        failing_backoffs(&mut t, last + 1_040, 1, 4);
+        none(check_with(&Settles, &t, &ctx));
+    }
+
+    #[test]
+    fn fourteen_attempts_in_a_minute_after_a_press_are_over_budget_at_the_fourteenth() {
+        let mut t = Trace::default();
+        let ctx = cut_at_100_s(&mut t);
+        t.press(110_000, ALICE, true);
+        let failed: Vec<usize> = (0..14)
+            .map(|n| t.dial_failed(111_000 + n * 1_000, "app-1", ALICE))
+            .collect();
+        let v = only(
+            check_with(&Settles, &t, &ctx),
+            "settles",
+            124_000,
+            t.ev(&[failed[0], failed[13]]),
+        );
+        assert_eq!(
+            v.message,
+            "14 attempts within 60 s up to 124.0 s (budget 13: 7, plus 6 per person's act and 1 \
+             per 515 close in the window)"
+        );
+    }
+
+    #[test]
+    fn eight_attempts_in_a_minute_without_a_person_are_over_budget_at_the_eighth() {
+        let mut t = Trace::default();
+        let ctx = cut_at_100_s(&mut t);
+        let failed: Vec<usize> = (0..8)
+            .map(|n| t.dial_failed(101_000 + n * 1_000, "app-1", ALICE))
+            .collect();
+        only(
+            check_with(&Settles, &t, &ctx),
+            "settles",
+            108_000,
+            t.ev(&[failed[0], failed[7]]),
+        );
+    }
+}
+
 // ---------------------------------------------------------------- single_socket
 
 mod single_socket {

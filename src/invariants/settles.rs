@@ -25,15 +25,18 @@ use super::{Invariant, Params, RunContext, Violation};
 ///    stretch that lasts until the next such act or fault; any attempt in it
 ///    is a violation (one per stretch, with the count).
 /// 2. **Attempt budget.** Within any `churn_window` (60 s) a user gets at
-///    most `max_attempts + 2` attempts, plus one per person's act and per
-///    515 close in the window. Why: the reference's policy allows one
-///    episode's backoff attempts (2+4+8+16+32 s puts all five within 62 s),
-///    one auto-reconnect (at most one per 60 s cooldown) and one restart
-///    after 515; so at most 7 a minute, about 420 an hour at the very worst
-///    and a handful in practice.
+///    most `max_attempts + 2` attempts, plus `max_attempts + 1` per person's
+///    act and one per 515 close in the window. Why: the reference's policy
+///    allows one episode's backoff attempts (2+4+8+16+32 s puts all five
+///    within 62 s), one auto-reconnect (at most one per 60 s cooldown) and
+///    one restart after 515; a person's press starts a new episode (its own
+///    attempt and up to `max_attempts` backoff attempts, as `max_attempts`
+///    judges it). So at most 7 a minute without a person, about 420 an hour
+///    at the very worst and a handful in practice.
 /// 3. **Status budget.** Within any `churn_window` the stored status (the
 ///    latest `store_written` by any host) changes at most
-///    `transitions_per_attempt` × the attempt budget (3 × 7 = 21) times: each
+///    `transitions_per_attempt` × the attempt budget (3 × 7 = 21 without a
+///    person's act or a 515) times: each
 ///    attempt moves it through at most CONNECTING, CONNECTED or QR_PENDING,
 ///    and DISCONNECTED. The production incident it catches: about 2,000
 ///    status updates in minutes.
@@ -180,25 +183,35 @@ fn quiet_after_recovery(
 
 /// Counts `rows` (already filtered, in time order) in every window ending at
 /// one of them; one violation per stretch over `budget(window rows)`.
-/// A churn budget: `base` per window, plus `per_allowance` per allowance.
+/// A churn budget: `base` per window, plus `per_attempt` times each
+/// allowance's attempts in the window.
 #[derive(Clone, Copy)]
 struct Budget {
     base: u32,
-    per_allowance: u32,
+    per_attempt: u32,
+    /// The attempts a person's act allows (for the message).
+    per_act: u32,
     window: Duration,
     what: &'static str,
+}
+
+/// When, and by how many attempts, the user's budget grows.
+struct Allowance {
+    at: Duration,
+    attempts: u32,
 }
 
 fn over_budget(
     trace: &[TraceEvent],
     user: &str,
     counted: &[usize],
-    allowance: &[Duration],
+    allowance: &[Allowance],
     b: &Budget,
 ) -> Vec<Violation> {
     let Budget {
         base,
-        per_allowance,
+        per_attempt,
+        per_act,
         window,
         what,
     } = *b;
@@ -212,15 +225,17 @@ fn over_budget(
             win.pop_front();
         }
         let from = t.saturating_sub(window);
-        let extra = allowance.iter().filter(|a| **a > from && **a <= t).count() as u32;
-        let budget = base + per_allowance * extra;
+        let in_window = allowance.iter().filter(|a| a.at > from && a.at <= t);
+        let extra: u32 = in_window.map(|a| a.attempts).sum();
+        let budget = base + per_attempt * extra;
         let n = win.len() as u32;
         if n > budget && !over {
             let message = format!(
-                "{n} {what} within {} up to {} (budget {budget}: {base}, plus {per_allowance} per \
-                 person's act or 515 close in the window)",
+                "{n} {what} within {} up to {} (budget {budget}: {base}, plus {} per person's act \
+                 and {per_attempt} per 515 close in the window)",
                 param(window),
                 secs(t),
+                per_attempt * per_act,
             );
             let rows: Vec<usize> = win.iter().copied().collect();
             let evidence: Vec<usize> = [rows[0], row].into();
@@ -231,21 +246,28 @@ fn over_budget(
     out
 }
 
-/// When the user's budget grows: a person's act, or the endpoint asking for
-/// a restart (515).
-fn allowances(trace: &[TraceEvent], rows: &[usize]) -> Vec<Duration> {
+/// When the user's budget grows: a person's act (a new episode: its own
+/// attempt and up to `max_attempts` backoff attempts), or the endpoint asking
+/// for a restart (515: one attempt).
+fn allowances(trace: &[TraceEvent], rows: &[usize], params: &Params) -> Vec<Allowance> {
     rows.iter()
-        .filter(|r| {
-            is_person_act(&trace[**r])
-                || matches!(
-                    trace[**r].kind,
-                    EventKind::EndpointClosed {
-                        code: Some(515),
-                        ..
-                    }
-                )
+        .filter_map(|&r| {
+            let e = &trace[r];
+            let attempts = if is_person_act(e) {
+                params.max_attempts + 1
+            } else if matches!(
+                e.kind,
+                EventKind::EndpointClosed {
+                    code: Some(515),
+                    ..
+                }
+            ) {
+                1
+            } else {
+                return None;
+            };
+            Some(Allowance { at: e.at, attempts })
         })
-        .map(|r| trace[*r].at)
         .collect()
 }
 
@@ -264,10 +286,11 @@ fn attempt_budget(
         trace,
         user,
         &attempts,
-        &allowances(trace, rows),
+        &allowances(trace, rows, params),
         &Budget {
             base: params.max_attempts + 2,
-            per_allowance: 1,
+            per_attempt: 1,
+            per_act: params.max_attempts + 1,
             window: params.churn_window,
             what: "attempts",
         },
@@ -294,10 +317,11 @@ fn status_budget(
         trace,
         user,
         &changes,
-        &allowances(trace, rows),
+        &allowances(trace, rows, params),
         &Budget {
             base: params.transitions_per_attempt * (params.max_attempts + 2),
-            per_allowance: params.transitions_per_attempt,
+            per_attempt: params.transitions_per_attempt,
+            per_act: params.max_attempts + 1,
             window: params.churn_window,
             what: "status changes",
         },

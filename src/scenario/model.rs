@@ -415,11 +415,18 @@ impl Scenario {
         out
     }
 
-    /// When the last scripted fault ends.
+    /// When the last scripted fault ends. Both engines ask between steps, so
+    /// this walks the occurrences without building the sorted timeline.
     pub fn faults_end(&self) -> Duration {
-        self.timeline()
+        self.events
             .iter()
-            .map(|(t, e)| e.action.fault_end(*t))
+            .flat_map(|e| {
+                let (every, times) = e.repeat.map_or((Duration::ZERO, 1), |r| (r.every, r.times));
+                (0..times).map(move |i| {
+                    e.action
+                        .fault_end(e.at.saturating_add(every.saturating_mul(i)))
+                })
+            })
             .max()
             .unwrap_or_default()
     }

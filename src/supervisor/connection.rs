@@ -46,7 +46,10 @@ enum Phase {
     Connected,
 }
 
-/// Runs one session's socket to its end and reports the outcome.
+/// Runs one session's socket to its end and reports the outcome, with how
+/// long before its end the link was last known alive: a dead link is noticed
+/// only after a silence (the dead-link timeout, or the next keep-alive write
+/// meeting a reset), and that silence is not uptime.
 pub(crate) async fn run(
     sup: Supervisor,
     user: String,
@@ -66,8 +69,8 @@ pub(crate) async fn run(
             Ok(Ok(opened)) => Ok(opened),
         },
     };
-    let (outcome, conn) = match opened {
-        Err(outcome) => (outcome, 0),
+    let (outcome, conn, silence) = match opened {
+        Err(outcome) => (outcome, 0, Duration::ZERO),
         Ok((ws, conn)) => {
             let ctx = Ctx {
                 sup: &sup,
@@ -76,10 +79,13 @@ pub(crate) async fn run(
                 conn,
                 lease,
             };
-            (drive(&ctx, ws, &stop, deadline).await, conn)
+            let mut alive = Instant::now();
+            let outcome = drive(&ctx, ws, &stop, deadline, &mut alive).await;
+            let silence = Instant::now().saturating_duration_since(alive);
+            (outcome, conn, silence)
         }
     };
-    sup.on_closed(&user, session, conn, outcome);
+    sup.on_closed(&user, session, conn, outcome, silence);
 }
 
 async fn open(
@@ -113,15 +119,21 @@ struct Ctx<'a> {
     lease: Option<u64>,
 }
 
+/// Drives one open socket to its end. `last_rx` is the last moment the link
+/// was known alive: its last frame received, or the end itself when the
+/// supervisor ends a link that showed no sign of death (a stop, the idle
+/// watchdog, a lost lease); a reset, an end of stream, a failed write or the
+/// dead-link timeout leave it at the last frame.
 async fn drive(
     ctx: &Ctx<'_>,
     mut ws: WebSocketStream<BoxStream>,
     stop: &StopSignal,
     handshake_deadline: Instant,
+    last_rx: &mut Instant,
 ) -> Outcome {
     let policy = ctx.sup.policy();
     let mut phase = Phase::Handshake;
-    let mut last_rx = Instant::now();
+    *last_rx = Instant::now();
     let mut next_ping: Option<Instant> = None;
     let mut ping_id = 0u64;
     let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
@@ -131,16 +143,19 @@ async fn drive(
             Phase::QrPending => far,
             // Test-only fault: a connected link is never judged dead.
             Phase::Connected if crate::test_faults::active("supervisor_ignores_dead_link") => far,
-            Phase::Connected => last_rx + policy.dead_link_after(),
+            Phase::Connected => *last_rx + policy.dead_link_after(),
         };
         tokio::select! {
             biased;
             reason = stop.stopped() => {
+                *last_rx = Instant::now();
                 let _ = timeout(WRITE_TIMEOUT, ws.close(None)).await;
                 return Outcome::Requested { reason };
             }
             msg = ws.next() => {
-                last_rx = Instant::now();
+                if matches!(msg, Some(Ok(_))) {
+                    *last_rx = Instant::now();
+                }
                 let text = match msg {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Close(_))) | None => return Outcome::closed(428, "connection closed"),
@@ -177,6 +192,7 @@ async fn drive(
             _ = sleep_until(next_ping.unwrap_or(far)), if next_ping.is_some() => {
                 if ctx.sup.idle_timers().expired(policy, ctx.user, Instant::now()) {
                     let reason = format!("idle watchdog: no message for {:?}", policy.idle_watchdog);
+                    *last_rx = Instant::now();
                     return let_go(ctx.sup, ws, Outcome::closed(428, reason), true).await;
                 }
                 ping_id += 1;
@@ -187,11 +203,13 @@ async fn drive(
                 ctx.sup.events().emit(ctx.user, EventKind::KeepAliveSent { session: ctx.session, conn: ctx.conn });
                 if let Some(token) = ctx.lease {
                     if !ctx.sup.renew_lease(ctx.user, token) {
+                        *last_rx = Instant::now();
                         return Outcome::LeaseLost;
                     }
                 }
                 if ctx.sup.held_by_person(ctx.user) {
                     // Disconnect was pressed on another instance.
+                    *last_rx = Instant::now();
                     let _ = timeout(WRITE_TIMEOUT, ws.close(None)).await;
                     return Outcome::Requested { reason: "manual disconnect".into() };
                 }

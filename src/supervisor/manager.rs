@@ -541,8 +541,18 @@ impl Supervisor {
         let _ = self.store().set_credentials(user, credentials);
     }
 
-    /// Close handling by code: the heart of the reference's fix.
-    pub(crate) fn on_closed(&self, user: &str, session: u64, conn: u64, outcome: Outcome) {
+    /// Close handling by code: the heart of the reference's fix. `silence` is
+    /// how long nothing had been received when the socket ended: the
+    /// connection's uptime ends at its last frame, not when a dead link was
+    /// noticed, so a link that died early does not reset the attempt count.
+    pub(crate) fn on_closed(
+        &self,
+        user: &str,
+        session: u64,
+        conn: u64,
+        outcome: Outcome,
+        silence: Duration,
+    ) {
         if crate::test_faults::active("supervisor_leaks_session_task") {
             // Test-only fault: the closed session's keep-alive loop lives
             // on, silently (it writes no row).
@@ -588,7 +598,8 @@ impl Supervisor {
                 delay_ms: delay.map(crate::util::ms),
             };
             if let Some(at) = s.connected_at.take() {
-                if now.saturating_sub(at) >= policy.episode_min_uptime {
+                let heard_until = now.saturating_sub(silence);
+                if heard_until.saturating_sub(at) >= policy.episode_min_uptime {
                     s.attempts = 0;
                 }
             }
@@ -650,8 +661,13 @@ impl Supervisor {
                         }
                         return;
                     }
-                    let qr_ran_out = code == 408 && was == ConnectionState::QrPending;
-                    if policy.is_stop_code(code) || (qr_ran_out && policy.unpaired_needs_person) {
+                    // A QR session that ended unscanned (its refs ran out,
+                    // or the link dropped while it showed), or any socket of
+                    // a user still without credentials: only a person may
+                    // start another.
+                    let qr_unscanned = was == ConnectionState::QrPending
+                        || matches!(self.store().user(user), Ok(Some(row)) if row.credentials.is_none());
+                    if policy.is_stop_code(code) || (qr_unscanned && policy.unpaired_needs_person) {
                         self.events().emit(user, handled(CloseAction::Stop, None));
                         self.set_state(user, s, ConnectionState::Disconnected, &reason);
                     } else if s.attempts >= policy.max_attempts {

@@ -68,7 +68,8 @@ pub struct Policy {
     /// at start-up) until a person presses connect or re-pairs.
     pub skip_logged_out: bool,
     /// Users without credentials are connected only by a person (the connect
-    /// button), and a QR session that runs out of refs is not retried.
+    /// button), and a QR session that ends unscanned (its refs ran out, or
+    /// its link dropped) is not retried.
     pub unpaired_needs_person: bool,
     /// A socket that was already replaced still runs its close handler
     /// against the user's current session: it marks it DISCONNECTED and
