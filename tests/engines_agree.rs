@@ -4,9 +4,9 @@
 //! exercised by a shipped scenario, a found one or a case under
 //! `tests/engines/`, and the fast engine must give it a meaning (an action
 //! added to the format without either fails here by name); the cases under
-//! `tests/engines/` and `scenarios/found/` get the same verdict, invariant
-//! by invariant over the invariants their expectation judges, on both
-//! engines.
+//! `tests/engines/`, `scenarios/production/` and `scenarios/found/` get the
+//! same verdict, invariant by invariant over the invariants their
+//! expectation judges, on both engines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -20,7 +20,12 @@ use loopguard::sim::Engine;
 fn files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    for dir in ["scenarios", "scenarios/found", "tests/engines"] {
+    for dir in [
+        "scenarios",
+        "scenarios/production",
+        "scenarios/found",
+        "tests/engines",
+    ] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };

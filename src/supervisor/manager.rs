@@ -176,6 +176,18 @@ impl Supervisor {
         }
     }
 
+    /// The instance's own tasks still alive (this supervisor's and its
+    /// other init paths'): the host's work, for an engine whose hosts share
+    /// one runtime and cannot count a host's tasks there (the fast engine).
+    pub fn live_tasks(&self) -> u64 {
+        let own = lock(&self.inner.tasks)
+            .iter()
+            .filter(|t| !t.is_finished())
+            .count() as u64;
+        let paths: Vec<Supervisor> = lock(&self.inner.init_paths).clone();
+        own + paths.iter().map(Supervisor::live_tasks).sum::<u64>()
+    }
+
     /// A supervisor of this instance for another init path: its own session
     /// map, locks and close handling, sharing the instance's policy, store,
     /// dialer, trace and session ids; halted with this one, and its exit on

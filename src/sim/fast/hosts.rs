@@ -2,11 +2,12 @@
 //! (a supervisor and its status API) and the browser, all tasks on one
 //! runtime, reaching each other only through [`Net`].
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::net::Net;
@@ -17,8 +18,8 @@ use crate::sim::served;
 use crate::sim::API_PORT;
 use crate::supervisor::status_auth::SessionBook;
 use crate::supervisor::{status_api, Events, Policy, Store, Supervisor, SupervisorConfig};
-use crate::trace::Recorder;
-use crate::transport::{BoxStream, Connect, ConnectFuture, TracedDialer};
+use crate::trace::{EventKind, Recorder};
+use crate::transport::{BoxStream, Connect, ConnectFuture, OpenStreams, TracedDialer};
 
 /// The endpoint's host and port on the fast engine's network.
 pub const WA: (&str, u16) = ("wa", 443);
@@ -77,6 +78,56 @@ pub struct AppRecipe {
     pub sessions: SessionBook,
     /// Numbers the HTTP requests of the run (the harness's request context).
     pub next_request: Arc<AtomicU64>,
+    /// Where an app that exits on its own (`exit_on_codes`) says so: the
+    /// director wakes on it, crashes the host and schedules its restart.
+    pub exits: mpsc::UnboundedSender<u32>,
+    /// The streams every app's dialer holds open (counted per host in
+    /// `host_work_sampled`, flushed at the run's end).
+    pub streams: OpenStreams,
+}
+
+/// One HTTP connection an app's API holds: counted while its task lives.
+struct HeldConnection(Arc<AtomicU64>);
+
+impl HeldConnection {
+    fn new(open: &Arc<AtomicU64>) -> Self {
+        open.fetch_add(1, Ordering::Relaxed);
+        HeldConnection(open.clone())
+    }
+}
+
+impl Drop for HeldConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Records `host_work_sampled` on `host` every [`served::SAMPLE_PERIOD`]
+/// from the host's start, as the turmoil world's host does: the hosts here
+/// share one runtime, so the host's live tasks are its supervisor's own
+/// plus the HTTP connections its API holds.
+async fn sample_work(
+    host: String,
+    recorder: Recorder,
+    supervisor: Supervisor,
+    http: Arc<AtomicU64>,
+    streams: OpenStreams,
+) {
+    let mut tick = tokio::time::interval(served::SAMPLE_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let http_connections = http.load(Ordering::Relaxed);
+        recorder.record(
+            &host,
+            None,
+            EventKind::HostWorkSampled {
+                alive_tasks: supervisor.live_tasks() + http_connections,
+                http_connections,
+                open_sockets: streams.open_on(&host),
+            },
+        );
+    }
 }
 
 /// One running app host: its supervisor and its API tasks, so a crash can
@@ -100,7 +151,8 @@ impl AppHost {
             &host,
             recipe.recorder.clone(),
             recipe.next_conn.clone(),
-        );
+        )
+        .with_streams(recipe.streams.clone());
         let config = SupervisorConfig {
             instance: host.clone(),
             policy: recipe.policy.clone(),
@@ -113,6 +165,12 @@ impl AppHost {
             Events::new(recipe.recorder.clone(), &host),
         );
         let tasks: Arc<Mutex<Vec<AbortHandle>>> = Arc::new(Mutex::new(Vec::new()));
+        let exits = recipe.exits.clone();
+        supervisor.on_exit(move || {
+            // The director outlives every app host; a send to it cannot fail
+            // while the run goes on.
+            let _ = exits.send(n);
+        });
         supervisor.start();
         let mut listener = recipe.net.bind(&host, API_PORT);
         // The same API as the turmoil world's host: private when the policy
@@ -129,12 +187,16 @@ impl AppHost {
             served::in_request_context(next_request.clone(), req, next)
         }));
         let conns = tasks.clone();
+        let http = Arc::new(AtomicU64::new(0));
+        let held = http.clone();
         let accept = tokio::spawn(async move {
             while let Some((stream, _peer)) = listener.accept().await {
+                let held = HeldConnection::new(&held);
                 let service = TowerToHyperService::new(api.clone());
                 let serve = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service);
                 let task = tokio::spawn(async move {
+                    let _held = held;
                     let _ = serve.await;
                 });
                 let mut list = conns.lock().unwrap_or_else(PoisonError::into_inner);
@@ -142,10 +204,17 @@ impl AppHost {
                 list.push(task.abort_handle());
             }
         });
+        let sampler = tokio::spawn(sample_work(
+            host.clone(),
+            recipe.recorder.clone(),
+            supervisor.clone(),
+            http,
+            recipe.streams.clone(),
+        ));
         tasks
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(accept.abort_handle());
+            .extend([accept.abort_handle(), sampler.abort_handle()]);
         AppHost {
             host,
             net: recipe.net.clone(),

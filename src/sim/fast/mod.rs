@@ -42,6 +42,7 @@ use crate::scenario::{Action, Link, Scenario};
 use crate::supervisor::status_auth::{session_token, SessionBook};
 use crate::supervisor::{Policy, Store};
 use crate::trace::{Clock, EventKind, FaultKind, Recorder, TokioClock, TraceGuard};
+use crate::transport::OpenStreams;
 
 const SIM: &str = "sim";
 /// The driver reports progress after this many steps.
@@ -62,6 +63,8 @@ enum Step {
     End(FaultKind, Link),
     EndEndpoint(FaultKind),
     Restart(u32),
+    /// Restart an app that exited on its own (`exit_on_codes`).
+    Respawn(u32),
     /// A fault of one user's ends (`messages`, `rival_device`'s `until`).
     EndUser(FaultKind, String),
     /// A stalled app instance's links are released.
@@ -190,6 +193,8 @@ async fn direct(
     );
     hosts::start_endpoint(&net, endpoint.clone());
 
+    let (exits, mut exited) = mpsc::unbounded_channel();
+    let streams = OpenStreams::default();
     let (tx, rx) = mpsc::unbounded_channel();
     let started = Arc::new(AtomicU32::new(0));
     // Each user's login cookie, as in the turmoil world.
@@ -226,6 +231,8 @@ async fn direct(
             next_conn: Arc::new(AtomicU64::new(0)),
             sessions: SessionBook::new(tokens.iter().map(|(u, t)| (u.as_str(), t.as_str()))),
             next_request: Arc::new(AtomicU64::new(0)),
+            exits,
+            streams: streams.clone(),
         },
         recorder,
         clock,
@@ -263,8 +270,20 @@ async fn direct(
             .map_or(run_end, |((at, _), _)| *at)
             .min(run_end)
             .min(d.clock.now() + GUARD_PERIOD);
-        tokio::time::sleep_until(origin + next).await;
+        // An app that exits on its own wakes the director at once, as the
+        // turmoil driver sees it right after the step it exited in.
+        let exit = tokio::select! {
+            biased;
+            n = exited.recv() => n,
+            () = tokio::time::sleep_until(origin + next) => None,
+        };
         let now = d.clock.now();
+        for n in exit
+            .into_iter()
+            .chain(std::iter::from_fn(|| exited.try_recv().ok()))
+        {
+            d.exited(now, n);
+        }
         d.recorder.stream().map_err(SimError::trace_sink)?;
         let run_end = scenario.run_end(d.recorder.last_fault_activity());
         if now >= run_end || d.recorder.runaway().is_some() {
@@ -282,6 +301,7 @@ async fn direct(
             }
         }
     }
+    streams.flush(&d.recorder);
     d.recorder.record(SIM, None, EventKind::RunEnded {});
     d.recorder.finish_stream().map_err(SimError::trace_sink)?;
     let run_end = scenario.run_end(d.recorder.last_fault_activity());
@@ -490,6 +510,25 @@ impl Director<'_> {
                 self.fault(FaultKind::Crash, &host, false);
                 self.record(None, EventKind::InstanceStarted { instance: host });
             }
+            Step::Respawn(n) => {
+                let host = format!("app-{n}");
+                if let Some(old) = self.apps.remove(&n) {
+                    old.crash();
+                }
+                self.apps.insert(n, AppHost::start(&self.recipe, n));
+                self.record(None, EventKind::InstanceStarted { instance: host });
+            }
+        }
+    }
+
+    /// App `n` exited on its own: its host goes down now and comes back
+    /// after the scenario's `restart_delay` (as `sim::world`).
+    fn exited(&mut self, now: Duration, n: u32) {
+        if let Some(app) = self.apps.remove(&n) {
+            app.crash();
+            let host = format!("app-{n}");
+            self.record(None, EventKind::InstanceCrashed { instance: host });
+            self.push(now + self.scenario.restart_delay, Step::Respawn(n));
         }
     }
 
