@@ -27,7 +27,8 @@ bench: build
 	$(CARGO) bench --locked --bench simulation
 
 # Mutation testing of the supervisor with the scenario gate (tests/shipped_scenarios.rs on the
-# fast engine, every shipped scenario and preset) as the test that must fail. Not part of `make test`: a full
+# fast engine, every scenario `check scenarios` runs, production/ and found/ included, with every preset its
+# [expect] names) as the test that must fail. Not part of `make test`: a full
 # run is long on 2 cores. Built with the `mutants` profile (Cargo.toml). Pass e.g. MUTANTS_ARGS="--shard 0/8" or "--file src/supervisor/reconnector.rs".
 # Results: reports/mutants.out/{caught,missed,timeout,unviable}.txt and reports/mutants-score.txt.
 MUTANTS_ARGS ?=

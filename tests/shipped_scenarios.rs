@@ -1,4 +1,5 @@
-//! Every scenario shipped in `scenarios/`, run end to end with every preset
+//! Every scenario shipped in `scenarios/` (the top level, `production/` and
+//! `found/`: what `check scenarios` runs), run end to end with every preset
 //! its `[expect]` names: each verdict must be `pass`. Beside that, the three
 //! catches the harness exists for, asserted on their own: the `legacy`
 //! service is caught in repeated_440, many_tabs_polling and flapping_network,
@@ -42,9 +43,38 @@ fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
 }
 
+/// `name` is a path under `scenarios/` without `.toml`: `repeated_440`,
+/// `production/idle_watchdog_loop`, `found/stable-explore-13`.
 fn scenario(name: &str) -> Scenario {
     let path = scenarios_dir().join(format!("{name}.toml"));
     load(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The scenarios of one subfolder of `scenarios/`, as names for
+/// [`scenario`], in file order.
+fn under(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(scenarios_dir().join(dir))
+        .unwrap_or_else(|e| panic!("scenarios/{dir}: {e}"))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| {
+            format!(
+                "{dir}/{}",
+                p.file_stem().expect("a file name").to_string_lossy()
+            )
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every shipped scenario: the top level, then `production/`, then
+/// `found/`.
+fn every_shipped() -> Vec<String> {
+    let mut all: Vec<String> = COVERED.iter().map(|s| s.to_string()).collect();
+    all.extend(under("production"));
+    all.extend(under("found"));
+    all
 }
 
 /// The engine the gate runs on: turmoil, as `check` does, unless
@@ -86,12 +116,12 @@ fn summary(name: &str, preset: &str) -> Arc<RunSummary> {
 /// verdict is `pass`, saying why not and how to replay it.
 fn meets_its_expectations_on_every_preset(name: &str) {
     let s = scenario(name);
-    assert_eq!(s.name, name);
+    assert_eq!(s.name, name.rsplit('/').next().unwrap_or(name));
     assert!(!s.expect.is_empty(), "{name}: no [expect.<preset>] table");
     let mut failures = Vec::new();
     for preset in s.expect.keys() {
         let run = summary(name, preset);
-        assert_eq!(run.scenario, name);
+        assert_eq!(run.scenario, s.name);
         assert_eq!(&run.preset, preset);
         assert_eq!(run.seed, s.seed, "{name} [{preset}]: run from its own seed");
         if run.verdict != Verdict::Pass {
@@ -142,6 +172,43 @@ shipped_scenario_tests! {
     restart_in_cooldown => restart_in_cooldown_meets_its_expectations_on_every_preset,
     second_instance => second_instance_meets_its_expectations_on_every_preset,
     soak_24h => soak_24h_meets_its_expectations_on_every_preset,
+}
+
+/// The production loops: each meets its expectations with `stable` and with
+/// the preset that models the service it came from, which its `[expect]`
+/// must name with the invariants that catch it.
+#[test]
+fn every_production_scenario_meets_its_expectations_on_every_preset() {
+    let names = under("production");
+    assert!(names.len() >= 4, "{names:?}");
+    for name in &names {
+        let s = scenario(name);
+        assert!(
+            s.expect.contains_key("stable"),
+            "{name}: no [expect.stable]"
+        );
+        assert!(s.expect.len() >= 2, "{name}: names its service's preset");
+        for (preset, expect) in &s.expect {
+            if preset != "stable" {
+                assert!(
+                    !expect.violates.is_empty(),
+                    "{name} [{preset}]: what catches it?"
+                );
+            }
+        }
+        meets_its_expectations_on_every_preset(name);
+    }
+}
+
+/// What `explore` found and shrank, kept as regressions as proptest keeps
+/// its regression files: each still meets its expectations.
+#[test]
+fn every_found_scenario_meets_its_expectations_on_every_preset() {
+    let names = under("found");
+    assert!(!names.is_empty());
+    for name in &names {
+        meets_its_expectations_on_every_preset(name);
+    }
 }
 
 #[test]
@@ -243,7 +310,8 @@ fn seed_fix_is_caught_breaking_the_reconnect_cooldown_in_repeated_440() {
 #[test]
 fn stable_has_zero_violations_in_every_scenario() {
     let mut dirty = Vec::new();
-    for name in COVERED {
+    for name in every_shipped() {
+        let name = name.as_str();
         let run = summary(name, "stable");
         if !run.violations.is_empty() || !run.violated.is_empty() {
             let first: Vec<String> = run
@@ -288,7 +356,8 @@ fn judged(run: &RunSummary) -> (Verdict, BTreeMap<String, bool>) {
 #[test]
 fn every_shipped_scenario_gets_the_same_verdicts_on_the_fast_engine() {
     let mut differ = Vec::new();
-    for name in COVERED {
+    for name in every_shipped() {
+        let name = name.as_str();
         let s = scenario(name);
         for preset in s.expect.keys() {
             let turmoil = summary(name, preset);
