@@ -594,3 +594,163 @@ fn cut(instances: &[String], stage: &mut dyn Stage, link: Link, only: Option<&st
         stage.partition(&a, &b);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::*;
+    use crate::sim::TurmoilClock;
+
+    /// A stage that only writes down what it was asked, and which hosts
+    /// are up.
+    #[derive(Default)]
+    struct Log {
+        calls: Vec<String>,
+        up: BTreeSet<u32>,
+    }
+
+    impl Stage for Log {
+        fn partition(&mut self, a: &str, b: &str) {
+            self.calls.push(format!("partition {a} {b}"));
+        }
+        fn repair(&mut self, a: &str, b: &str) {
+            self.calls.push(format!("repair {a} {b}"));
+        }
+        fn hold(&mut self, a: &str, b: &str) {
+            self.calls.push(format!("hold {a} {b}"));
+        }
+        fn release(&mut self, a: &str, b: &str) {
+            self.calls.push(format!("release {a} {b}"));
+        }
+        fn set_latency(&mut self, a: &str, b: &str, _min: Duration, _max: Duration) {
+            self.calls.push(format!("latency {a} {b}"));
+        }
+        fn set_loss(&mut self, a: &str, b: &str, rate: f64) {
+            self.calls.push(format!("loss {a} {b} {rate}"));
+        }
+        fn start_host(&mut self, n: u32) {
+            self.up.insert(n);
+            self.calls.push(format!("start app-{n}"));
+        }
+        fn is_running(&mut self, n: u32) -> bool {
+            self.up.contains(&n)
+        }
+        fn crash_host(&mut self, n: u32, now: Duration) {
+            self.up.remove(&n);
+            self.calls
+                .push(format!("crash app-{n} at {}", now.as_millis()));
+        }
+        fn restart_host(&mut self, n: u32, now: Duration) {
+            self.up.insert(n);
+            self.calls
+                .push(format!("restart app-{n} at {}", now.as_millis()));
+        }
+        fn respawn_host(&mut self, n: u32) {
+            self.up.insert(n);
+            self.calls.push(format!("respawn app-{n}"));
+        }
+    }
+
+    /// Runs `toml`'s events on a [`Log`] until `until`, calling `exits` at
+    /// its times first; returns the stage's calls and the recorded rows.
+    fn direct(
+        toml: &str,
+        exits: &[(Duration, u32)],
+        until: Duration,
+    ) -> (Vec<String>, Vec<String>) {
+        let scenario = crate::scenario::parse(Path::new("t.toml"), toml).expect("parses");
+        let clock = Arc::new(TurmoilClock::default());
+        let recorder = Recorder::new(clock.clone());
+        let (browser, _commands) = mpsc::unbounded_channel();
+        let cast = Cast {
+            recorder: recorder.clone(),
+            endpoint: Endpoint::new(recorder.clone(), [("alice".to_string(), true)]),
+            browser,
+            started: Arc::new(AtomicU32::new(0)),
+            seed: 1,
+        };
+        let mut d = Director::new(&scenario, cast);
+        let mut stage = Log::default();
+        d.begin(&mut stage);
+        let mut exits = exits.iter().peekable();
+        let mut now = Duration::ZERO;
+        while now <= until {
+            clock.set_driver_time(now);
+            while let Some((_, n)) = exits.next_if(|(at, _)| *at == now) {
+                d.exited(&mut stage, *n, now);
+            }
+            while let Some(step) = d.due(now) {
+                d.apply(&mut stage, now, step);
+            }
+            now += Duration::from_millis(500);
+        }
+        let rows = recorder
+            .take()
+            .iter()
+            .map(|e| format!("{} {}", e.at.as_millis(), e.kind.name()))
+            .collect();
+        (stage.calls, rows)
+    }
+
+    #[test]
+    fn an_instance_started_during_a_partition_is_cut_too_and_mended_with_the_others() {
+        let (calls, _) = direct(
+            r#"
+            duration = "2m"
+            [[events]]
+            at = "0s"
+            action = "partition"
+            link = "app-wa"
+            duration = "60s"
+            [[events]]
+            at = "10s"
+            action = "start_instance"
+            "#,
+            &[],
+            Duration::from_secs(61),
+        );
+        assert_eq!(
+            calls,
+            [
+                "start app-1",
+                "partition app-1 wa",
+                "start app-2",
+                "partition app-2 wa",
+                "repair app-1 wa",
+                "repair app-2 wa",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_exited_app_is_down_for_the_restart_delay_and_a_crash_meanwhile_does_nothing() {
+        let (calls, rows) = direct(
+            r#"
+            duration = "2m"
+            restart_delay = "2s"
+            [[events]]
+            at = "1s"
+            action = "crash"
+            instance = 1
+            restart_after = "5s"
+            "#,
+            &[(Duration::from_millis(500), 1)],
+            Duration::from_secs(10),
+        );
+        assert_eq!(
+            calls,
+            ["start app-1", "crash app-1 at 500", "respawn app-1"]
+        );
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        assert_eq!(
+            rows,
+            [
+                "0 instance_started",
+                "500 instance_crashed",
+                "2500 instance_started"
+            ]
+        );
+    }
+}
