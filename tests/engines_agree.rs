@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use loopguard::run::execute_on;
 use loopguard::scenario::{load, Scenario, ACTIONS};
@@ -214,5 +215,53 @@ fn a_fault_that_outlasts_the_script_lengthens_the_run_by_the_quiet_tail_on_both_
             "{engine:?}: {:?}",
             run.violations
         );
+    }
+}
+
+/// `exit_on_codes` on both engines: each exit on a code crashes its host at
+/// once (within one turmoil tick) and the host starts again exactly the
+/// scenario's `restart_delay` later; three 440s, three exits, three restarts.
+#[test]
+fn an_app_that_exits_on_a_code_is_restarted_after_the_restart_delay_on_both_engines() {
+    use loopguard::trace::EventKind;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let s = load(&root.join("scenarios/production/exit_on_conflict_restart_loop.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for engine in [Engine::Fast, Engine::Turmoil] {
+        let trace = execute_on(
+            engine,
+            &s,
+            "go-whatsapp-exit-on-conflict",
+            None,
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("{engine:?}: {e}"))
+        .trace;
+        let at = |pick: &dyn Fn(&EventKind) -> bool| -> Vec<Duration> {
+            trace
+                .iter()
+                .filter(|e| pick(&e.kind))
+                .map(|e| e.at)
+                .collect()
+        };
+        let exits = at(&|k| matches!(k, EventKind::ProcessExited { code: 440 }));
+        let crashes =
+            at(&|k| matches!(k, EventKind::InstanceCrashed { instance } if instance == "app-1"));
+        let starts =
+            at(&|k| matches!(k, EventKind::InstanceStarted { instance } if instance == "app-1"));
+        assert_eq!(exits.len(), 3, "{engine:?}: {exits:?}");
+        assert_eq!(crashes.len(), 3, "{engine:?}: {crashes:?}");
+        assert_eq!(
+            starts.len(),
+            4,
+            "{engine:?}: the first start and 3 restarts: {starts:?}"
+        );
+        for ((exit, crash), start) in exits.iter().zip(&crashes).zip(&starts[1..]) {
+            assert!(
+                *crash >= *exit && *crash - *exit <= s.tick,
+                "{engine:?}: exited at {exit:?}, crashed at {crash:?}"
+            );
+            assert_eq!(*start - *crash, s.restart_delay, "{engine:?}");
+        }
     }
 }

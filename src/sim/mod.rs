@@ -6,6 +6,7 @@ mod api_witness;
 mod browser;
 mod capacity;
 mod clock;
+mod director;
 mod engine;
 mod exits;
 pub mod fast;

@@ -171,7 +171,11 @@ impl AppHost {
             // while the run goes on.
             let _ = exits.send(n);
         });
-        supervisor.start();
+        // The host's software starts once the director has recorded the
+        // start (`instance_started` first, as on turmoil, where a host runs
+        // at the simulation's next step).
+        let starting = supervisor.clone();
+        let boot = tokio::spawn(async move { starting.start() });
         let mut listener = recipe.net.bind(&host, API_PORT);
         // The same API as the turmoil world's host: private when the policy
         // says so, behind the harness's witness and request context.
@@ -214,7 +218,11 @@ impl AppHost {
         tasks
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .extend([accept.abort_handle(), sampler.abort_handle()]);
+            .extend([
+                boot.abort_handle(),
+                accept.abort_handle(),
+                sampler.abort_handle(),
+            ]);
         AppHost {
             host,
             net: recipe.net.clone(),
