@@ -2,7 +2,9 @@
 //! run: one-hour swarm seeds per second on both engines and their ratio,
 //! `soak_24h` on both engines, virtual time over wall time per shipped
 //! scenario and preset, the wall time of the whole `check`, `soak_24h`
-//! legacy against raw turmoil, and the time to plot `soak_24h`.
+//! legacy against raw turmoil with the peak resident memory of its worker
+//! process (the one that simulates, judges and writes), and the time to plot
+//! `soak_24h`.
 //! Nothing here is asserted; the README quotes the figures.
 //! `LOOPGUARD_BENCH_SEEDS=N` sets how many swarm seeds (default 20).
 //!
@@ -102,6 +104,47 @@ fn raw_turmoil(soak: &scenario::Scenario) {
         "raw turmoil, 3 idle hosts for soak_24h's length: {wall:.2} s; soak_24h [legacy] on turmoil: {legacy:.2} s = {:.2}x raw turmoil",
         legacy / wall.max(1e-9)
     );
+    match worker_peak(&soak.source, "legacy") {
+        Ok((peak, wall)) => println!(
+            "soak_24h [legacy] on turmoil, written to disk in its worker process: {wall:.2} s wall, peak RSS {peak:.0} MiB"
+        ),
+        Err(e) => println!("soak_24h [legacy] worker: {e}"),
+    }
+}
+
+/// Runs `file` with `preset` on turmoil the way `loopguard run` and `check`
+/// do, in a `loopguard worker` process (the process that simulates, judges
+/// and writes the folder), and returns that process's peak resident set in
+/// MiB (`ru_maxrss` of exactly that child, from `wait4`) and its wall time.
+fn worker_peak(file: &Path, preset: &str) -> Result<(f64, f64), String> {
+    let out = std::env::temp_dir().join("loopguard-bench-worker");
+    let _ = std::fs::remove_dir_all(&out);
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_loopguard"))
+        .arg("worker")
+        .arg(file)
+        .args(["--preset", preset, "--engine", "turmoil", "--out"])
+        .arg(&out)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not start loopguard worker: {e}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: a zeroed rusage is a valid out-parameter; `pid` is our child,
+    // not yet waited for (the `Child` handle is never waited on).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed().as_secs_f64();
+    if waited != pid {
+        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!("the worker failed (wait status {status})"));
+    }
+    // Linux reports ru_maxrss in KiB.
+    Ok((usage.ru_maxrss as f64 / 1024.0, wall))
 }
 
 /// Peak resident set of this process so far, in MiB (`VmHWM`), if known.

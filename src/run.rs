@@ -16,7 +16,7 @@ use crate::supervisor::policy::{Policy, PolicyError};
 use crate::supervisor::presets::{Preset, PresetCatalog};
 use crate::test_faults;
 use crate::trace::{write_trace, EventKind, TraceCaps, TraceEvent, TraceGuard};
-use crate::verdict::{default_expectation, judge, Verdict};
+use crate::verdict::{default_expectation, judge, judge_counted, Verdict};
 
 /// A run folder's files. `summary.json` is written last: a folder without
 /// one holds no finished run.
@@ -192,13 +192,22 @@ pub fn execute_with(
         tick: scenario.tick,
         ..Params::default()
     };
-    let violations = invariants::check_all(&output.trace, &ctx, &params);
-    let mut j = judge(&expectation(scenario, preset), &violations);
+    let (violation_counts, violations) = invariants::check_kept(
+        &output.trace,
+        &ctx,
+        &params,
+        report::KEPT_PER_INVARIANT,
+        report::KEPT_EVIDENCE_ROWS,
+    );
+    let mut j = judge_counted(
+        &expectation(scenario, preset),
+        &violation_counts,
+        &violations,
+    );
     if let Some(runaway) = output.runaway {
         j.verdict = Verdict::Runaway;
         j.unmet.insert(0, runaway.to_string());
     }
-    let (violation_counts, violations) = report::keep_violations(violations);
     let summary = RunSummary {
         run: run_name(scenario, preset),
         scenario: scenario.name.clone(),

@@ -1,7 +1,7 @@
 //! Judging a run against its scenario's `[expect.<preset>]`: which
 //! invariants had to hold, which violations had to be found.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -76,7 +76,28 @@ pub fn default_expectation() -> Expectation {
 }
 
 pub fn judge(expect: &Expectation, violations: &[Violation]) -> Judgement {
-    let violated: BTreeSet<&str> = violations.iter().map(|v| v.invariant.as_str()).collect();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for v in violations {
+        *counts.entry(v.invariant.clone()).or_default() += 1;
+    }
+    judge_counted(expect, &counts, violations)
+}
+
+/// [`judge`] on what a run keeps of its violations: `counts` of every
+/// violation per invariant, and `kept`, a prefix of each invariant's
+/// violations in time order (at least the first of each counted one), as
+/// [`crate::invariants::check_kept`] returns them. Gives what [`judge`] gives
+/// on the whole list.
+pub fn judge_counted(
+    expect: &Expectation,
+    counts: &BTreeMap<String, u64>,
+    kept: &[Violation],
+) -> Judgement {
+    let violated: BTreeSet<&str> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(id, _)| id.as_str())
+        .collect();
     let must_violate: Vec<String> = expect.violates.clone();
     let must_hold: Vec<String> = if expect.holds.iter().any(|h| h == "all") {
         INVARIANT_IDS
@@ -89,11 +110,12 @@ pub fn judge(expect: &Expectation, violations: &[Violation]) -> Judgement {
     };
     let mut unmet = Vec::new();
     for id in &must_hold {
-        let hits: Vec<&Violation> = violations.iter().filter(|v| &v.invariant == id).collect();
-        if let Some(first) = hits.first() {
+        let hits = counts.get(id).copied().unwrap_or(0);
+        let first = kept.iter().find(|v| &v.invariant == id);
+        if let (true, Some(first)) = (hits > 0, first) {
             unmet.push(format!(
                 "`{id}` must hold but was violated {} time(s); first at {:.1} s: {}",
-                hits.len(),
+                hits,
                 first.at.as_secs_f64(),
                 first.message
             ));

@@ -1315,7 +1315,7 @@ mod no_zombie_work {
 
 mod check_all {
     use super::*;
-    use loopguard::invariants::{check_all, INVARIANT_IDS};
+    use loopguard::invariants::{check_all, check_kept, INVARIANT_IDS};
 
     /// Alice's ten minutes on the `stable` supervisor: start-up, keep-alives,
     /// dashboard polls, a dropped link retried on schedule, and another
@@ -1387,6 +1387,48 @@ mod check_all {
             ]
         );
         assert_eq!(vs, check_all(&t.rows, &ctx, &Params::default()));
+    }
+
+    #[test]
+    fn check_kept_keeps_the_first_of_each_invariant_and_counts_them_all_as_trimming_check_all_does()
+    {
+        // Status reads that each open another socket beside the connected
+        // one: several violations of several invariants, out of time order
+        // across users.
+        const BOB: &str = "bob";
+        let mut t = Trace::default();
+        t.connect(1_000, "app-1", ALICE, 1);
+        t.connect(1_500, "app-1", BOB, 2);
+        for (k, user) in [(0u64, BOB), (1, ALICE), (2, BOB), (3, ALICE), (4, ALICE)] {
+            let at = 5_000 + k * 7_000;
+            t.served(at, "app-1", user);
+            t.attempt(at, "app-1", user, 2 + k, AttemptCause::Status);
+            t.open(at, "app-1", user, 3 + k);
+        }
+        let ctx = ctx_for(&[ALICE, BOB], 0, 60);
+        let (per_invariant, evidence_rows) = (2, 1);
+        let all = check_all(&t.rows, &ctx, &Params::default());
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut trimmed = Vec::new();
+        for mut v in all.clone() {
+            let n = counts.entry(v.invariant.clone()).or_default();
+            *n += 1;
+            if *n <= per_invariant {
+                v.evidence.truncate(evidence_rows);
+                trimmed.push(v);
+            }
+        }
+        assert!(trimmed.len() < all.len(), "the caps must trim something");
+        assert_eq!(
+            check_kept(
+                &t.rows,
+                &ctx,
+                &Params::default(),
+                per_invariant as usize,
+                evidence_rows
+            ),
+            (counts, trimmed)
+        );
     }
 
     #[test]

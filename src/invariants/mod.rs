@@ -21,6 +21,7 @@
 //! Rows are ordered by their index in the trace (recording order), which
 //! breaks ties between rows stamped with the same millisecond.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -234,6 +235,46 @@ pub fn check_all(trace: &[TraceEvent], ctx: &RunContext, params: &Params) -> Vec
         .collect();
     sort_violations(&mut out);
     out
+}
+
+/// What a run keeps of its violations: every one counted per invariant, and
+/// the first `per_invariant` of each invariant in [`check_all`]'s order with
+/// their evidence cut to `evidence_rows` rows, sorted as [`check_all`] sorts.
+/// The same counts and violations as trimming [`check_all`]'s list, without
+/// holding every violation of the run at once: each checker's list is
+/// trimmed as soon as it is made.
+pub fn check_kept(
+    trace: &[TraceEvent],
+    ctx: &RunContext,
+    params: &Params,
+    per_invariant: usize,
+    evidence_rows: usize,
+) -> (BTreeMap<String, u64>, Vec<Violation>) {
+    let truth = Truth::from_trace(trace);
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut kept: Vec<Violation> = Vec::new();
+    for inv in all() {
+        let mut found = inv.check(trace, &truth, ctx, params);
+        // Stable, so each invariant's violations keep the relative order the
+        // whole sort in `check_all` gives them.
+        found.sort_by(|a, b| {
+            rank(&a.invariant)
+                .cmp(&rank(&b.invariant))
+                .then_with(|| a.at.cmp(&b.at))
+                .then_with(|| a.user.cmp(&b.user))
+        });
+        for mut v in found {
+            let n = counts.entry(v.invariant.clone()).or_default();
+            *n += 1;
+            if *n <= per_invariant as u64 {
+                v.evidence.truncate(evidence_rows);
+                v.evidence.shrink_to_fit();
+                kept.push(v);
+            }
+        }
+    }
+    sort_violations(&mut kept);
+    (counts, kept)
 }
 
 /// Sorts violations by (time, invariant in report order, user), stably.

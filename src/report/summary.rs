@@ -90,6 +90,8 @@ impl RunSummary {
 }
 
 /// Counts `all` per invariant and keeps the earliest of each, evidence trimmed.
+/// A run does the same while it checks, one checker at a time
+/// ([`crate::invariants::check_kept`]), so it never holds them all.
 pub fn keep_violations(all: Vec<Violation>) -> (BTreeMap<String, u64>, Vec<Violation>) {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut kept = Vec::new();
