@@ -111,15 +111,18 @@ pub fn judge_counted(
     let mut unmet = Vec::new();
     for id in &must_hold {
         let hits = counts.get(id).copied().unwrap_or(0);
-        let first = kept.iter().find(|v| &v.invariant == id);
-        if let (true, Some(first)) = (hits > 0, first) {
-            unmet.push(format!(
-                "`{id}` must hold but was violated {} time(s); first at {:.1} s: {}",
-                hits,
-                first.at.as_secs_f64(),
-                first.message
-            ));
+        if hits == 0 {
+            continue;
         }
+        // A violation counted but not kept still fails the run.
+        let first = kept
+            .iter()
+            .find(|v| &v.invariant == id)
+            .map(|v| format!("; first at {:.1} s: {}", v.at.as_secs_f64(), v.message))
+            .unwrap_or_default();
+        unmet.push(format!(
+            "`{id}` must hold but was violated {hits} time(s){first}"
+        ));
     }
     for id in &must_violate {
         if !violated.contains(id.as_str()) {
@@ -186,6 +189,17 @@ mod tests {
         let j = judge(&expect, &[]);
         assert_eq!(j.verdict, Verdict::Fail);
         assert_eq!(j.unmet.len(), 1);
+    }
+
+    #[test]
+    fn a_must_hold_counted_as_violated_fails_the_run_even_with_none_kept() {
+        let counts = BTreeMap::from([("max_attempts".to_string(), 3)]);
+        let j = judge_counted(&default_expectation(), &counts, &[]);
+        assert_eq!(j.verdict, Verdict::Fail);
+        assert_eq!(
+            j.unmet,
+            ["`max_attempts` must hold but was violated 3 time(s)"]
+        );
     }
 
     #[test]

@@ -198,9 +198,14 @@ impl<'a> Director<'a> {
             },
         );
         // A new host joins the links that are down right now.
+        self.cut_down_links(stage, &host);
+    }
+
+    /// Cuts `host`'s share of every link that is down right now.
+    fn cut_down_links(&self, stage: &mut dyn Stage, host: &str) {
         for (&link, &down) in &self.links_down {
             if down > 0 {
-                cut(&self.instances, stage, link, Some(&host));
+                cut(&self.instances, stage, link, Some(host));
             }
         }
     }
@@ -223,11 +228,7 @@ impl<'a> Director<'a> {
             }
         }
         if !on {
-            for (&link, &down) in &self.links_down {
-                if down > 0 {
-                    cut(&self.instances, stage, link, Some(host));
-                }
-            }
+            self.cut_down_links(stage, host);
         }
     }
 

@@ -554,9 +554,9 @@ impl Supervisor {
     }
 
     /// Close handling by code: the heart of the reference's fix. `silence` is
-    /// how long nothing had been received when the socket ended: the
-    /// connection's uptime ends at its last frame, not when a dead link was
-    /// noticed, so a link that died early does not reset the attempt count.
+    /// how long before its end the socket was last known alive: the
+    /// connection's uptime ends there, not when a dead link was noticed, so
+    /// a link that died early does not reset the attempt count.
     pub(crate) fn on_closed(
         &self,
         user: &str,
@@ -677,9 +677,10 @@ impl Supervisor {
                     // or the link dropped while it showed), or any socket of
                     // a user still without credentials: only a person may
                     // start another.
-                    let qr_unscanned = was == ConnectionState::QrPending
-                        || matches!(self.store().user(user), Ok(Some(row)) if row.credentials.is_none());
-                    if policy.is_stop_code(code) || (qr_unscanned && policy.unpaired_needs_person) {
+                    let needs_person = policy.unpaired_needs_person
+                        && (was == ConnectionState::QrPending
+                            || matches!(self.store().user(user), Ok(Some(row)) if row.credentials.is_none()));
+                    if policy.is_stop_code(code) || needs_person {
                         self.events().emit(user, handled(CloseAction::Stop, None));
                         self.set_state(user, s, ConnectionState::Disconnected, &reason);
                     } else if s.attempts >= policy.max_attempts {
